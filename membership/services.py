@@ -1,0 +1,385 @@
+"""Every write of the membership pillar (RULES.md §1). Views, API and tasks call these."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from coop.audit import audit_record
+from coop.errors import Conflict, InvalidInput
+from coop.models import Cooperative
+
+from .models import (
+    Application,
+    Counter,
+    Kind,
+    Member,
+    RegisterEvent,
+    Redemption,
+    ShareCertificate,
+    SharePayment,
+    ShareSubscription,
+    StakeholderClass,
+)
+
+
+def counter_take(*, name: str, count: int = 1) -> list[int]:
+    """The next `count` numbers of a gap-free sequence. Holds the counter's row lock until the
+    caller's transaction ends, so concurrent callers never share or skip a number."""
+    if count <= 0:
+        return []
+    Counter.objects.get_or_create(name=name)
+    counter = Counter.objects.select_for_update().get(name=name)
+    first = counter.last_value + 1
+    counter.last_value += count
+    counter.save(update_fields=["last_value"])
+    return list(range(first, counter.last_value + 1))
+
+
+def _on_commit_email(kind: str, **ids) -> None:
+    from .tasks import send_membership_email
+
+    transaction.on_commit(lambda: send_membership_email.delay(kind, **ids))
+
+
+# --- applications -------------------------------------------------------------------------
+
+def _check_shares(stakeholder_class: StakeholderClass, shares) -> int:
+    try:
+        shares = int(shares)
+    except (TypeError, ValueError):
+        raise InvalidInput("The number of shares must be a whole number.",
+                           errors={"shares": ["Must be a whole number."]}) from None
+    if not stakeholder_class.min_shares <= shares <= stakeholder_class.max_shares:
+        message = (f"{stakeholder_class.name} members subscribe between "
+                   f"{stakeholder_class.min_shares} and {stakeholder_class.max_shares} shares.")
+        raise InvalidInput(message, errors={"shares": [message]})
+    return shares
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    stakeholder_class: StakeholderClass,
+    shares: int,
+    name: str,
+    email: str,
+    user=None,
+    motivation: str = "",
+    referred_by: Member | None = None,
+    organisation_name: str = "",
+    registration_number: str = "",
+    bylaws_version: str | None = None,
+    source: str = Application.Source.WEB,
+    actor=None,
+) -> Application:
+    """A person (or staff, for a paper application) applies for membership."""
+    shares = _check_shares(stakeholder_class, shares)
+    if user is not None:
+        if Member.objects.filter(user=user).exists():
+            raise Conflict("You are already a member.")
+        if Application.objects.filter(user=user, status__in=["pending", "approved"]).exists():
+            raise Conflict("You already have an application in progress.")
+    if referred_by is not None and referred_by.status not in (Member.Status.ACTIVE,
+                                                              Member.Status.AWAITING_PAYMENT):
+        raise InvalidInput("The referring member must be a current member.",
+                           errors={"referred_by": ["Not a current member."]})
+    if organisation_name and not registration_number:
+        raise InvalidInput("An organisation needs its registration number.",
+                           errors={"registration_number": ["Required for an organisation."]})
+    application = Application.objects.create(
+        user=user,
+        name=name.strip(),
+        email=email,
+        kind=Kind.ORGANISATION if organisation_name else Kind.PERSON,
+        organisation_name=organisation_name.strip(),
+        registration_number=registration_number.strip(),
+        stakeholder_class=stakeholder_class,
+        shares=shares,
+        motivation=motivation,
+        bylaws_version=bylaws_version or Cooperative.current().bylaws_version,
+        referred_by=referred_by,
+        source=source,
+    )
+    audit_record(action="application.submitted", object_type="application",
+                 object_id=application.pk, actor=actor or user,
+                 facts={"class": stakeholder_class.slug, "shares": shares, "source": source,
+                        "bylaws_version": application.bylaws_version,
+                        "referred_by": referred_by.member_number if referred_by else None})
+    _on_commit_email("application_received", application_id=application.pk)
+    return application
+
+
+def _lock_pending(application_ids: list[int]) -> list[Application]:
+    applications = list(
+        Application.objects.select_for_update()
+        .filter(pk__in=application_ids)
+        .order_by("pk")
+    )
+    found = {a.pk for a in applications}
+    missing = [pk for pk in application_ids if pk not in found]
+    if missing:
+        raise InvalidInput(f"Unknown application(s): {', '.join(map(str, missing))}.")
+    for application in applications:
+        if application.status != Application.Status.PENDING:
+            raise Conflict(f"Application #{application.pk} was already {application.status}.")
+    return applications
+
+
+@transaction.atomic
+def applications_approve(*, application_ids: list[int], actor=None,
+                         on: date | None = None) -> list[Member]:
+    """Approve applications together: numbered in the order they were submitted."""
+    on = on or timezone.localdate()
+    applications = _lock_pending(application_ids)
+    applications.sort(key=lambda a: (a.submitted_at, a.pk))
+    numbers = counter_take(name="member_number", count=len(applications))
+    members = []
+    decided_by = actor if getattr(actor, "is_staff", False) else None
+    for application, number in zip(applications, numbers, strict=True):
+        application.status = Application.Status.APPROVED
+        application.decided_at = timezone.now()
+        application.decided_by = decided_by
+        application.save(update_fields=["status", "decided_at", "decided_by"])
+        member = Member.objects.create(
+            member_number=number,
+            user=application.user,
+            application=application,
+            kind=application.kind,
+            name=application.organisation_name or application.name,
+            email=application.email,
+            registration_number=application.registration_number,
+            contact_person=application.name if application.organisation_name else "",
+            stakeholder_class=application.stakeholder_class,
+            referred_by=application.referred_by,
+            joined_on=on,
+            shares_subscribed=application.shares,
+        )
+        price = application.stakeholder_class.share_price_minor
+        ShareSubscription.objects.create(member=member, shares=application.shares,
+                                         share_price_minor=price, subscribed_on=on)
+        audit_record(action="member.admitted", object_type="member", object_id=number,
+                     actor=actor, facts={"application": application.pk, "member_number": number,
+                                         "class": application.stakeholder_class.slug,
+                                         "shares": application.shares, "share_price_minor": price})
+        if price == 0:
+            # Free shares are issued at approval (RULES.md §1).
+            _reconcile_holding(member, on=on, payment=None, actor=actor)
+        _on_commit_email("application_approved", member_id=member.pk)
+        members.append(member)
+    return members
+
+
+def application_approve(*, application: Application, actor=None) -> Member:
+    return applications_approve(application_ids=[application.pk], actor=actor)[0]
+
+
+@transaction.atomic
+def application_reject(*, application: Application, reason: str, actor=None) -> Application:
+    if not reason or not reason.strip():
+        raise InvalidInput("Say why the application is rejected.",
+                           errors={"reason": ["This field is required."]})
+    (application,) = _lock_pending([application.pk])
+    application.status = Application.Status.REJECTED
+    application.rejection_reason = reason.strip()
+    application.decided_at = timezone.now()
+    application.decided_by = actor if getattr(actor, "is_staff", False) else None
+    application.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
+    audit_record(action="application.rejected", object_type="application",
+                 object_id=application.pk, actor=actor, facts={})
+    _on_commit_email("application_rejected", application_id=application.pk)
+    return application
+
+
+# --- payments and the register ------------------------------------------------------------
+
+def _lock_member(member: Member) -> Member:
+    return Member.objects.select_for_update().select_related("subscription").get(pk=member.pk)
+
+
+def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None, actor) -> None:
+    """Bring issued certificates and status in line with what has been paid (RULES.md §1)."""
+    subscription = member.subscription
+    if subscription.share_price_minor == 0:
+        target = subscription.shares
+    else:
+        target = min(member.paid_minor // subscription.share_price_minor, subscription.shares)
+    current = member.shares_held
+    if target > current:
+        numbers = counter_take(name="certificate_number", count=target - current)
+        certificates = ShareCertificate.objects.bulk_create(
+            ShareCertificate(certificate_number=n, member=member, issued_on=on, payment=payment)
+            for n in numbers
+        )
+        RegisterEvent.objects.bulk_create(
+            RegisterEvent(kind=RegisterEvent.Kind.ISSUE, member=member, certificate=c,
+                          event_date=on, payment=payment)
+            for c in certificates
+        )
+        audit_record(action="shares.issued", object_type="member", object_id=member.member_number,
+                     actor=actor, facts={"certificates": numbers, "on": on.isoformat()})
+    elif target < current:
+        # The latest issued shares are the ones the reversed money paid for.
+        cancelled = list(
+            ShareCertificate.objects.filter(member=member, status=ShareCertificate.Status.ISSUED)
+            .order_by("-certificate_number")[: current - target]
+        )
+        for certificate in cancelled:
+            certificate.status = ShareCertificate.Status.CANCELLED
+        ShareCertificate.objects.bulk_update(cancelled, ["status"])
+        RegisterEvent.objects.bulk_create(
+            RegisterEvent(kind=RegisterEvent.Kind.CANCEL, member=member, certificate=c,
+                          event_date=on, payment=payment, note="payment reversed")
+            for c in cancelled
+        )
+        audit_record(action="shares.cancelled", object_type="member",
+                     object_id=member.member_number, actor=actor,
+                     facts={"certificates": [c.certificate_number for c in cancelled]})
+    member.shares_held = target
+
+    fields = ["shares_held", "paid_minor"]
+    if member.status in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+        should_be_active = target >= member.stakeholder_class.min_shares
+        new_status = Member.Status.ACTIVE if should_be_active else Member.Status.AWAITING_PAYMENT
+        if new_status != member.status:
+            member.status = new_status
+            member.activated_on = on if should_be_active else None
+            fields += ["status", "activated_on"]
+            audit_record(action=f"member.{new_status}", object_type="member",
+                         object_id=member.member_number, actor=actor,
+                         facts={"on": on.isoformat(), "shares_held": target})
+            if should_be_active:
+                _on_commit_email("member_active", member_id=member.pk)
+    member.save(update_fields=fields)
+
+
+def _parse_amount(amount_minor) -> int:
+    # bool is an int in Python; a "true" amount is a client bug, not one cent.
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+        raise InvalidInput("The amount must be a whole number of minor units.",
+                           errors={"amount_minor": ["Must be a whole number of minor units."]})
+    if amount_minor <= 0:
+        raise InvalidInput("The amount must be positive.",
+                           errors={"amount_minor": ["Must be greater than zero."]})
+    return amount_minor
+
+
+@transaction.atomic
+def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
+                         reference: str = "", actor=None) -> SharePayment:
+    amount_minor = _parse_amount(amount_minor)
+    member = _lock_member(member)
+    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+        raise Conflict(f"Member {member.member_number} has {member.status}; no payment accepted.")
+    if paid_on > timezone.localdate():
+        raise InvalidInput("A payment cannot be dated in the future.",
+                           errors={"paid_on": ["Must not be in the future."]})
+    outstanding = member.subscription.total_minor - member.paid_minor
+    if amount_minor > outstanding:
+        message = (f"This would overpay the subscription: {outstanding} minor units are "
+                   f"outstanding.")
+        raise InvalidInput(message, errors={"amount_minor": [message]})
+    payment = SharePayment.objects.create(
+        member=member, amount_minor=amount_minor, paid_on=paid_on, reference=reference,
+        recorded_by=actor if getattr(actor, "is_staff", False) else None,
+    )
+    member.paid_minor += amount_minor
+    audit_record(action="payment.recorded", object_type="member", object_id=member.member_number,
+                 actor=actor, facts={"payment": payment.pk, "amount_minor": amount_minor,
+                                     "paid_on": paid_on.isoformat()})
+    _reconcile_holding(member, on=paid_on, payment=payment, actor=actor)
+    _on_commit_email("payment_recorded", payment_id=payment.pk)
+    return payment
+
+
+@transaction.atomic
+def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
+                          on: date | None = None) -> SharePayment:
+    if not reason or not reason.strip():
+        raise InvalidInput("Say why the payment is reversed.",
+                           errors={"reason": ["This field is required."]})
+    member = _lock_member(payment.member)
+    payment = SharePayment.objects.get(pk=payment.pk)
+    if payment.kind != SharePayment.Kind.PAYMENT:
+        raise Conflict("A reversal cannot itself be reversed.")
+    if SharePayment.objects.filter(reverses=payment).exists():
+        raise Conflict("This payment was already reversed.")
+    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+        raise Conflict(f"Member {member.member_number} has {member.status}; its capital is "
+                       f"being redeemed instead.")
+    on = on or timezone.localdate()
+    reversal = SharePayment.objects.create(
+        member=member, kind=SharePayment.Kind.REVERSAL, amount_minor=payment.amount_minor,
+        paid_on=on, reference=payment.reference, reverses=payment, reason=reason.strip(),
+        recorded_by=actor if getattr(actor, "is_staff", False) else None,
+    )
+    member.paid_minor -= payment.amount_minor
+    audit_record(action="payment.reversed", object_type="member", object_id=member.member_number,
+                 actor=actor, facts={"payment": payment.pk, "reversal": reversal.pk,
+                                     "amount_minor": payment.amount_minor})
+    _reconcile_holding(member, on=on, payment=reversal, actor=actor)
+    return reversal
+
+
+# --- exit ---------------------------------------------------------------------------------
+
+@dataclass
+class ExitResult:
+    member: Member
+    redemption: Redemption
+
+
+@transaction.atomic
+def member_exit(*, member: Member, reason: str = "", actor=None,
+                on: date | None = None) -> ExitResult:
+    """Resignation, effective at once; capital redeemed at the price paid."""
+    member = _lock_member(member)
+    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+        raise Conflict(f"Member {member.member_number} has already {member.status}.")
+    on = on or timezone.localdate()
+    certificates = list(ShareCertificate.objects.filter(member=member,
+                                                        status=ShareCertificate.Status.ISSUED))
+    for certificate in certificates:
+        certificate.status = ShareCertificate.Status.REDEEMED
+    ShareCertificate.objects.bulk_update(certificates, ["status"])
+    RegisterEvent.objects.bulk_create(
+        RegisterEvent(kind=RegisterEvent.Kind.REDEEM, member=member, certificate=c, event_date=on,
+                      note="member exited")
+        for c in certificates
+    )
+    redemption = Redemption.objects.create(member=member, amount_minor=member.paid_minor,
+                                           requested_on=on)
+    member.status = Member.Status.EXITED
+    member.exited_on = on
+    member.exit_reason = reason.strip()
+    member.shares_held = 0
+    member.save(update_fields=["status", "exited_on", "exit_reason", "shares_held"])
+    audit_record(action="member.exited", object_type="member", object_id=member.member_number,
+                 actor=actor, facts={"on": on.isoformat(), "redemption_minor": member.paid_minor,
+                                     "certificates": [c.certificate_number for c in certificates]})
+    return ExitResult(member=member, redemption=redemption)
+
+
+@transaction.atomic
+def member_directory_visibility_set(*, member: Member, visible: bool, actor=None) -> Member:
+    Member.objects.filter(pk=member.pk).update(directory_visible=visible)
+    member.directory_visible = visible
+    audit_record(action="member.directory_visibility", object_type="member",
+                 object_id=member.member_number, actor=actor, facts={"visible": visible})
+    return member
+
+
+@transaction.atomic
+def stakeholder_class_create(*, actor=None, **fields) -> StakeholderClass:
+    if StakeholderClass.objects.filter(slug=fields.get("slug")).exists():
+        raise Conflict(f"A class with slug {fields.get('slug')!r} already exists.",
+                       errors={"slug": ["Already exists."]})
+    if fields.get("max_shares", 1) < fields.get("min_shares", 1):
+        raise InvalidInput("max_shares must be at least min_shares.",
+                           errors={"max_shares": ["Must be at least min_shares."]})
+    stakeholder_class = StakeholderClass.objects.create(**fields)
+    audit_record(action="class.created", object_type="stakeholder_class",
+                 object_id=stakeholder_class.slug, actor=actor,
+                 facts={k: v for k, v in fields.items() if k != "description"})
+    return stakeholder_class
