@@ -195,7 +195,8 @@ def application_reject(*, application: Application, reason: str, actor=None) -> 
 # --- payments and the register ------------------------------------------------------------
 
 def _lock_member(member: Member) -> Member:
-    return Member.objects.select_for_update().select_related("subscription").get(pk=member.pk)
+    return (Member.objects.select_for_update(of=("self",)).select_related("subscription", "stakeholder_class")
+            .get(pk=member.pk))
 
 
 def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None, actor) -> None:

@@ -10,7 +10,7 @@ from membership.models import Application, StakeholderClass
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postprocessing_save = True
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     full_name = factory.Faker("name")

@@ -1,0 +1,790 @@
+"""Every write of the governance pillar (RULES.md §2). Browser, API and deadline job call these.
+
+Casting and closing are serialised per proposal: a ballot takes a SHARE lock on the proposal
+row (ballots don't wait for each other), closing takes an UPDATE lock (it waits for ballots in
+flight to commit, and ballots that come after it see the vote closed). So a ballot is counted
+if and only if it committed while the vote was open. On SQLite every writing transaction is
+IMMEDIATE, which serialises them all and gives the same guarantee.
+"""
+
+import hashlib
+import hmac
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from coop.audit import audit_record
+from coop.errors import Conflict, InvalidInput, NotAllowed
+from membership.models import Member, StakeholderClass
+
+from . import tally
+from .models import (
+    Ballot,
+    BallotRevision,
+    Category,
+    Comment,
+    Elector,
+    ImplementationUpdate,
+    Method,
+    Proposal,
+    ProposalOption,
+    SecretBallot,
+    TallyMode,
+)
+
+SMALL_CLASS = 5  # per-class totals of a secret ballot are hidden below this many voters
+
+
+def receipt_for(proposal_id: int, member_id: int) -> str:
+    """The voter's receipt: an HMAC of (proposal, member) under the deployment's key."""
+    message = f"ballot:{proposal_id}:{member_id}".encode()
+    return hmac.new(settings.BALLOT_RECEIPT_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+# --- proposals ----------------------------------------------------------------------------
+
+
+def _validated_rules(
+    *,
+    category: Category,
+    method: str,
+    tally_mode: str,
+    threshold: str | None,
+    quorum_percent,
+    class_quorum_percent,
+    options,
+    seats,
+) -> dict:
+    errors: dict[str, list[str]] = {}
+    if method not in Method.values:
+        errors["method"] = [f"Unknown method; expected one of {', '.join(Method.values)}."]
+    if tally_mode not in TallyMode.values:
+        errors["tally_mode"] = [
+            f"Unknown tally mode; expected one of {', '.join(TallyMode.values)}."
+        ]
+    elif method in (Method.APPROVAL, Method.RANKED) and tally_mode != TallyMode.MEMBER:
+        errors["tally_mode"] = ["Approval and ranked votes are tallied one member, one vote."]
+    threshold = threshold or category.min_threshold
+    try:
+        tally.parse_threshold(threshold)
+        if not tally.threshold_at_least(threshold, category.min_threshold):
+            errors["threshold"] = [
+                f"The {category.slug} category needs at least {category.min_threshold}."
+            ]
+    except tally.TallyError as exc:
+        errors["threshold"] = [str(exc)]
+    if quorum_percent is None:
+        quorum_percent = category.min_quorum_percent
+    if not isinstance(quorum_percent, int) or not 0 <= quorum_percent <= 100:
+        errors["quorum_percent"] = ["Must be a whole percentage from 0 to 100."]
+    elif quorum_percent < category.min_quorum_percent:
+        errors["quorum_percent"] = [
+            f"The {category.slug} category needs a quorum of at least "
+            f"{category.min_quorum_percent} %."
+        ]
+    if class_quorum_percent is not None and (
+        not isinstance(class_quorum_percent, int) or not 0 <= class_quorum_percent <= 100
+    ):
+        errors["class_quorum_percent"] = ["Must be a whole percentage from 0 to 100."]
+    labels = [label.strip() for label in options or []]
+    if method in (Method.APPROVAL, Method.RANKED):
+        if len(labels) < 2 or any(not label for label in labels):
+            errors["options"] = ["Give at least two options, none empty."]
+        elif len(set(labels)) != len(labels):
+            errors["options"] = ["Options must be different from each other."]
+        elif not isinstance(seats, int) or not 1 <= seats < len(labels):
+            errors["seats"] = [f"Seats must be from 1 to {len(labels) - 1}."]
+    else:
+        if labels:
+            errors["options"] = ["Yes/no and consent votes have fixed choices, not options."]
+        if seats not in (None, 1):
+            errors["seats"] = ["Only approval and ranked votes have seats."]
+        seats = 1
+    if errors:
+        raise InvalidInput("The proposal's rules are not valid.", errors=errors)
+    return {
+        "threshold": threshold,
+        "quorum_percent": quorum_percent,
+        "class_quorum_percent": class_quorum_percent,
+        "labels": labels,
+        "seats": seats,
+    }
+
+
+def _check_period(category: Category, closes_at: datetime, from_time: datetime) -> None:
+    if timezone.is_naive(closes_at):
+        raise InvalidInput(
+            "closes_at needs a time zone offset.",
+            errors={"closes_at": ["Give a time with its offset."]},
+        )
+    if closes_at - from_time < timedelta(hours=category.min_voting_hours):
+        message = (
+            f"The {category.slug} category needs a voting period of at least "
+            f"{category.min_voting_hours} hours: set closes_at later."
+        )
+        raise InvalidInput(message, errors={"closes_at": [message]})
+
+
+@transaction.atomic
+def proposal_create(
+    *,
+    title: str,
+    body: str,
+    closes_at: datetime,
+    author: Member | None = None,
+    actor=None,
+    category: Category | None = None,
+    method: str = Method.YES_NO,
+    tally_mode: str = TallyMode.MEMBER,
+    threshold: str | None = None,
+    quorum_percent: int | None = None,
+    class_quorum_percent: int | None = None,
+    secret: bool = False,
+    early_close_allowed: bool = False,
+    options: list[str] | None = None,
+    seats: int | None = None,
+    draft: bool = False,
+    now: datetime | None = None,
+) -> Proposal:
+    now = _now(now)
+    if author is not None and author.status != Member.Status.ACTIVE:
+        raise NotAllowed("Only active members can make proposals.")
+    category = category or Category.objects.get(slug="general")
+    errors = {}
+    if not title or not title.strip():
+        errors["title"] = ["This field is required."]
+    if not body or not body.strip():
+        errors["body"] = ["This field is required."]
+    if errors:
+        raise InvalidInput("The proposal needs a title and a text.", errors=errors)
+    rules = _validated_rules(
+        category=category,
+        method=method,
+        tally_mode=tally_mode,
+        threshold=threshold,
+        quorum_percent=quorum_percent,
+        class_quorum_percent=class_quorum_percent,
+        options=options,
+        seats=seats,
+    )
+    _check_period(category, closes_at, now)
+    proposal = Proposal.objects.create(
+        title=title.strip(),
+        body=body.strip(),
+        category=category,
+        author=author,
+        created_by_key=getattr(actor, "name", "") if author is None and actor else "",
+        status=Proposal.Status.DRAFT if draft else Proposal.Status.DISCUSSION,
+        discussion_at=None if draft else now,
+        method=method,
+        tally_mode=tally_mode,
+        threshold=rules["threshold"],
+        quorum_percent=rules["quorum_percent"],
+        class_quorum_percent=rules["class_quorum_percent"],
+        secret=secret,
+        early_close_allowed=early_close_allowed,
+        seats=rules["seats"],
+        closes_at=closes_at,
+    )
+    ProposalOption.objects.bulk_create(
+        ProposalOption(proposal=proposal, label=label, position=i)
+        for i, label in enumerate(rules["labels"])
+    )
+    audit_record(
+        action="proposal.created",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={"status": proposal.status, "method": method, "category": category.slug},
+    )
+    return proposal
+
+
+def _lock(proposal_id: int) -> Proposal:
+    return Proposal.objects.select_for_update().select_related("category").get(pk=proposal_id)
+
+
+def _check_author_or_staff(proposal: Proposal, actor) -> None:
+    if getattr(actor, "is_staff", False):
+        return
+    member = getattr(actor, "member", None) if actor is not None else None
+    if proposal.author_id is None or member is None or member.pk != proposal.author_id:
+        raise NotAllowed("Only the proposal's author (or staff) can do this.")
+
+
+@transaction.atomic
+def proposal_update(
+    *,
+    proposal: Proposal,
+    actor,
+    title: str | None = None,
+    body: str | None = None,
+    closes_at: datetime | None = None,
+) -> Proposal:
+    proposal = _lock(proposal.pk)
+    _check_author_or_staff(proposal, actor)
+    if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION):
+        raise Conflict("The text and rules are frozen once voting has opened.")
+    if title is not None:
+        proposal.title = title.strip()
+    if body is not None:
+        proposal.body = body.strip()
+    if closes_at is not None:
+        _check_period(proposal.category, closes_at, timezone.now())
+        proposal.closes_at = closes_at
+    if not proposal.title or not proposal.body:
+        raise InvalidInput("The proposal needs a title and a text.")
+    proposal.save()
+    audit_record(
+        action="proposal.updated",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={},
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_submit(*, proposal: Proposal, actor) -> Proposal:
+    proposal = _lock(proposal.pk)
+    _check_author_or_staff(proposal, actor)
+    if proposal.status != Proposal.Status.DRAFT:
+        raise Conflict(
+            f"Only a draft can be submitted for discussion (this one is {proposal.status})."
+        )
+    proposal.status = Proposal.Status.DISCUSSION
+    proposal.discussion_at = timezone.now()
+    proposal.save(update_fields=["status", "discussion_at"])
+    audit_record(
+        action="proposal.discussion",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={},
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_withdraw(*, proposal: Proposal, actor) -> Proposal:
+    proposal = _lock(proposal.pk)
+    _check_author_or_staff(proposal, actor)
+    if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION):
+        raise Conflict("A proposal can only be withdrawn before voting opens.")
+    proposal.status = Proposal.Status.WITHDRAWN
+    proposal.save(update_fields=["status"])
+    audit_record(
+        action="proposal.withdrawn",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={},
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_open(*, proposal: Proposal, actor=None, now: datetime | None = None) -> Proposal:
+    """Open the vote: freeze text, rules and the electorate (the record date); draw the seed."""
+    now = _now(now)
+    proposal = _lock(proposal.pk)
+    if proposal.status != Proposal.Status.DISCUSSION:
+        raise Conflict(
+            f"Only a proposal in discussion can open for voting (this one is {proposal.status})."
+        )
+    _check_period(proposal.category, proposal.closes_at, now)
+    # One INSERT ... SELECT, whatever the size of the cooperative.
+    elector_table = Elector._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {elector_table} (proposal_id, member_id, class_slug, vote_weight) "  # noqa: S608 - table names from the models, values bound
+            f"SELECT %s, m.id, c.slug, c.vote_weight FROM {Member._meta.db_table} m "
+            f"JOIN {StakeholderClass._meta.db_table} c ON c.id = m.stakeholder_class_id "
+            f"WHERE m.status = %s",
+            [proposal.pk, Member.Status.ACTIVE],
+        )
+        electorate = cursor.rowcount
+    if electorate <= 0:
+        raise Conflict("There are no active members: a vote with an empty electorate cannot open.")
+    seed = secrets.token_hex(32)
+    proposal.status = Proposal.Status.VOTING
+    proposal.opens_at = now
+    proposal.electorate_size = electorate
+    proposal.tie_seed = seed
+    proposal.tie_seed_hash = hashlib.sha256(bytes.fromhex(seed)).hexdigest()
+    proposal.save(
+        update_fields=["status", "opens_at", "electorate_size", "tie_seed", "tie_seed_hash"]
+    )
+    audit_record(
+        action="proposal.voting",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={
+            "electorate": electorate,
+            "closes_at": proposal.closes_at.isoformat(),
+            "tie_seed_hash": proposal.tie_seed_hash,
+        },
+    )
+    from .tasks import notify_proposal
+
+    transaction.on_commit(lambda: notify_proposal.delay(proposal.pk, "vote_opened"))
+    return proposal
+
+
+# --- ballots ------------------------------------------------------------------------------
+
+
+@dataclass
+class CastResult:
+    receipt: str
+    replaced: bool
+
+
+def _lock_for_ballot(proposal_id: int) -> Proposal:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Proposal._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
+                [proposal_id],
+            )
+    return Proposal.objects.get(pk=proposal_id)
+
+
+@transaction.atomic
+def ballot_cast(
+    *,
+    proposal: Proposal,
+    member: Member,
+    choice: str | None = None,
+    approvals: list[int] | None = None,
+    ranking: list[int] | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> CastResult:
+    now = _now(now)
+    proposal = _lock_for_ballot(proposal.pk)
+    if proposal.status != Proposal.Status.VOTING or now >= proposal.closes_at:
+        raise Conflict("This vote is not open.")
+    elector = (
+        Elector.objects.select_for_update().filter(proposal=proposal, member_id=member.pk).first()
+    )
+    if elector is None:
+        raise NotAllowed(
+            "You are not in the electorate of this vote (members active when it opened)."
+        )
+    status = Member.objects.values_list("status", flat=True).get(pk=member.pk)
+    if status != Member.Status.ACTIVE:
+        raise Conflict(
+            "You are no longer an active member: a ballot you cast still counts but "
+            "cannot be changed."
+            if elector.voted_at
+            else "You are no longer an active member."
+        )
+    ballot = tally.Ballot(
+        voter_class=elector.class_slug,
+        choice=choice if proposal.method in tally.CHOICES else None,
+        approvals=tuple(approvals or ()) if proposal.method == Method.APPROVAL else (),
+        ranking=tuple(ranking or ()) if proposal.method == Method.RANKED else (),
+    )
+    option_ids = list(proposal.options.values_list("pk", flat=True))
+    try:
+        tally.validate_ballot(proposal.method, ballot, option_ids)
+    except tally.TallyError as exc:
+        field = {"approval": "approvals", "ranked": "ranking"}.get(proposal.method, "choice")
+        raise InvalidInput(str(exc), errors={field: [str(exc)]}) from None
+    reason = (reason or "").strip()
+    if choice == "block" and not reason:
+        raise InvalidInput("A block needs a reason.", errors={"reason": ["Say why you block."]})
+    if choice != "block":
+        reason = ""
+    receipt = receipt_for(proposal.pk, member.pk)
+    replaced = elector.voted_at is not None
+    content = {
+        "choice": ballot.choice or "",
+        "approvals": list(ballot.approvals),
+        "ranking": list(ballot.ranking),
+        "reason": reason,
+    }
+    if proposal.secret:
+        updated = SecretBallot.objects.filter(proposal=proposal, receipt=receipt).update(**content)
+        if not updated:
+            SecretBallot.objects.create(
+                proposal=proposal, receipt=receipt, class_slug=elector.class_slug, **content
+            )
+    else:
+        current = Ballot.objects.filter(proposal=proposal, member_id=member.pk).first()
+        revision = current.revision + 1 if current else 1
+        if current:
+            Ballot.objects.filter(pk=current.pk).update(cast_at=now, revision=revision, **content)
+        else:
+            Ballot.objects.create(
+                proposal=proposal,
+                member_id=member.pk,
+                receipt=receipt,
+                class_slug=elector.class_slug,
+                cast_at=now,
+                revision=revision,
+                **content,
+            )
+        BallotRevision.objects.create(
+            proposal=proposal, member_id=member.pk, revision=revision, cast_at=now, **content
+        )
+    elector.voted_at = now
+    elector.save(update_fields=["voted_at"])
+    # Participation only, never the choice (RULES.md: secret ballots).
+    audit_record(
+        action="ballot.cast",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=member.user,
+        facts={"member_number": member.member_number, "replaced": replaced},
+    )
+    return CastResult(receipt=receipt, replaced=replaced)
+
+
+# --- closing ------------------------------------------------------------------------------
+
+
+def _tally_inputs(proposal: Proposal) -> dict:
+    electorate = dict(
+        Elector.objects.filter(proposal=proposal)
+        .values("class_slug")
+        .annotate(n=Count("id"))
+        .values_list("class_slug", "n")
+    )
+    weights = dict(
+        Elector.objects.filter(proposal=proposal)
+        .values("class_slug")
+        .annotate(w=Max("vote_weight"))
+        .values_list("class_slug", "w")
+    )
+    box = SecretBallot.objects if proposal.secret else Ballot.objects
+    rows = box.filter(proposal=proposal)
+    ballots: list[tally.Ballot] = []
+    if proposal.method in tally.CHOICES:
+        # Group in the database: 100,000 ballots become a handful of rows.
+        for slug, choice, n in (
+            rows.values("class_slug", "choice")
+            .annotate(n=Count("pk"))
+            .values_list("class_slug", "choice", "n")
+        ):
+            ballots.extend([tally.Ballot(voter_class=slug, choice=choice)] * n)
+    else:
+        for slug, approvals, ranking in rows.values_list("class_slug", "approvals", "ranking"):
+            ballots.append(
+                tally.Ballot(voter_class=slug, approvals=tuple(approvals), ranking=tuple(ranking))
+            )
+    return {"electorate_by_class": electorate, "class_weights": weights, "ballots": ballots}
+
+
+def _result_dict(proposal: Proposal, result: tally.Result) -> dict:
+    data = result.as_dict()
+    if proposal.secret:
+        for entry in data["by_class"].values():
+            if entry["cast"] < SMALL_CLASS:
+                entry["totals"] = None
+                entry["share"] = None
+                entry["hidden"] = True
+    data["tie_seed"] = proposal.tie_seed
+    data["tie_seed_hash"] = proposal.tie_seed_hash
+    return data
+
+
+def _rewrite_secret_box(proposal: Proposal) -> None:
+    """Shuffle the ballot box and give every ballot a new random id in one transaction, so the
+    physical order of the rows says nothing about when (or by whom) they were cast."""
+    rows = list(
+        SecretBallot.objects.filter(proposal=proposal).values(
+            "receipt", "class_slug", "choice", "approvals", "ranking", "reason"
+        )
+    )
+    random.SystemRandom().shuffle(rows)
+    SecretBallot.objects.filter(proposal=proposal).delete()
+    SecretBallot.objects.bulk_create(
+        [SecretBallot(proposal=proposal, **row) for row in rows], batch_size=5000
+    )
+
+
+@transaction.atomic
+def proposal_close(
+    *, proposal: Proposal | int, actor=None, now: datetime | None = None, by_deadline: bool = False
+) -> Proposal | None:
+    """Close and tally, once. The deadline job calls it with by_deadline=True and gets None
+    when someone else already closed the vote (or it is not due)."""
+    now = _now(now)
+    proposal = _lock(proposal if isinstance(proposal, int) else proposal.pk)
+    if proposal.status != Proposal.Status.VOTING:
+        if by_deadline:
+            return None
+        raise Conflict(f"Only an open vote can be closed (this one is {proposal.status}).")
+    if now < proposal.closes_at:
+        if by_deadline:
+            return None
+        if not proposal.early_close_allowed:
+            raise Conflict("This proposal does not allow closing before its deadline.")
+    result = tally.tally(
+        method=proposal.method,
+        tally_mode=proposal.tally_mode,
+        threshold=proposal.threshold,
+        quorum_percent=proposal.quorum_percent,
+        class_quorum_percent=proposal.class_quorum_percent,
+        options=list(proposal.options.values_list("pk", flat=True)),
+        seats=proposal.seats,
+        tie_seed=bytes.fromhex(proposal.tie_seed),
+        **_tally_inputs(proposal),
+    )
+    if proposal.secret:
+        _rewrite_secret_box(proposal)
+    proposal.status = Proposal.Status.CLOSED
+    proposal.outcome = result.outcome
+    proposal.closed_at = now
+    proposal.ballots_cast = result.ballots_cast
+    proposal.result = _result_dict(proposal, result)
+    if result.outcome == Proposal.Outcome.PASSED:
+        proposal.implementation_status = Proposal.Implementation.PLANNED
+    proposal.save(
+        update_fields=[
+            "status",
+            "outcome",
+            "closed_at",
+            "ballots_cast",
+            "result",
+            "implementation_status",
+        ]
+    )
+    audit_record(
+        action="proposal.closed",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={
+            "outcome": result.outcome,
+            "electorate": result.electorate,
+            "ballots_cast": result.ballots_cast,
+            "by_deadline": by_deadline,
+            "tie_seed": proposal.tie_seed,
+        },
+    )
+    from .tasks import notify_proposal
+
+    transaction.on_commit(lambda: notify_proposal.delay(proposal.pk, "result"))
+    return proposal
+
+
+def close_due_votes(*, now: datetime | None = None) -> list[int]:
+    """Close every vote whose deadline has passed; each in its own transaction."""
+    now = _now(now)
+    closed = []
+    due = (
+        Proposal.objects.filter(status=Proposal.Status.VOTING, closes_at__lte=now)
+        .order_by("closes_at")
+        .values_list("pk", flat=True)
+    )
+    for proposal_id in due:
+        if proposal_close(proposal=proposal_id, now=now, by_deadline=True) is not None:
+            closed.append(proposal_id)
+    return closed
+
+
+@transaction.atomic
+def proposal_cancel(*, proposal: Proposal, reason: str, actor=None) -> Proposal:
+    if not reason or not reason.strip():
+        raise InvalidInput(
+            "Say why the vote is cancelled.", errors={"reason": ["This field is required."]}
+        )
+    proposal = _lock(proposal.pk)
+    if proposal.status != Proposal.Status.VOTING:
+        raise Conflict("Only a vote in progress can be cancelled.")
+    proposal.status = Proposal.Status.CANCELLED
+    proposal.cancel_reason = reason.strip()
+    proposal.closed_at = timezone.now()
+    proposal.save(update_fields=["status", "cancel_reason", "closed_at"])
+    audit_record(
+        action="proposal.cancelled",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={},
+    )
+    return proposal
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+
+def reminder_lead() -> timedelta:
+    return timedelta(hours=getattr(settings, "GOVERNANCE_REMINDER_LEAD_HOURS", 24))
+
+
+def quorum_progress(proposal: Proposal) -> dict:
+    """Live turnout and quorum (never the choices): overall and per class."""
+    rows = (
+        Elector.objects.filter(proposal=proposal)
+        .values("class_slug")
+        .annotate(electorate=Count("id"), cast=Count("voted_at"))
+    )
+    by_class = {
+        row["class_slug"]: {"electorate": row["electorate"], "cast": row["cast"]} for row in rows
+    }
+    electorate = sum(v["electorate"] for v in by_class.values())
+    cast = sum(v["cast"] for v in by_class.values())
+    met = electorate > 0 and tally.quorum_reached(cast, electorate, proposal.quorum_percent)
+    for entry in by_class.values():
+        entry["quorum_met"] = (
+            None
+            if proposal.class_quorum_percent is None
+            else tally.quorum_reached(
+                entry["cast"], entry["electorate"], proposal.class_quorum_percent
+            )
+        )
+        met = met and entry["quorum_met"] is not False
+    return {"electorate": electorate, "ballots_cast": cast, "quorum_met": met, "by_class": by_class}
+
+
+@transaction.atomic
+def _remind(proposal_id: int, now: datetime) -> int:
+    # The conditional UPDATE claims the proposal's one reminder round: exactly once.
+    claimed = Proposal.objects.filter(
+        pk=proposal_id, status=Proposal.Status.VOTING, reminders_sent_at=None
+    ).update(reminders_sent_at=now)
+    if not claimed:
+        return 0
+    proposal = Proposal.objects.get(pk=proposal_id)
+    if proposal.opens_at and proposal.opens_at > proposal.closes_at - reminder_lead():
+        return 0  # voting opened after the reminder moment: none is sent
+    if quorum_progress(proposal)["quorum_met"]:
+        return 0
+    electors = Elector.objects.filter(proposal=proposal, voted_at=None, reminded_at=None)
+    count = electors.update(reminded_at=now)
+    Proposal.objects.filter(pk=proposal_id).update(reminders_needed=True, reminders_sent=count)
+    audit_record(
+        action="proposal.reminders",
+        object_type="proposal",
+        object_id=proposal_id,
+        facts={"reminded": count},
+    )
+    from .tasks import notify_proposal
+
+    transaction.on_commit(lambda: notify_proposal.delay(proposal_id, "reminder"))
+    return count
+
+
+def reminders_send_due(*, now: datetime | None = None) -> int:
+    now = _now(now)
+    due = Proposal.objects.filter(
+        status=Proposal.Status.VOTING,
+        reminders_sent_at=None,
+        closes_at__gt=now,
+        closes_at__lte=now + reminder_lead(),
+    )
+    return sum(_remind(pk, now) for pk in due.values_list("pk", flat=True))
+
+
+# --- discussion and follow-up -------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_post(
+    *, proposal: Proposal, member: Member, body: str, parent: Comment | None = None
+) -> Comment:
+    if not body or not body.strip():
+        raise InvalidInput("Write something first.", errors={"body": ["This field is required."]})
+    if member.status not in (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT):
+        raise NotAllowed("Only members can take part in the discussion.")
+    if proposal.status in (Proposal.Status.DRAFT, Proposal.Status.WITHDRAWN):
+        raise Conflict("This proposal is not open for discussion.")
+    if parent is not None and parent.proposal_id != proposal.pk:
+        raise InvalidInput("The reply must be to a comment on the same proposal.")
+    comment = Comment.objects.create(
+        proposal=proposal, author=member, body=body.strip(), parent=parent
+    )
+    audit_record(
+        action="comment.posted",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=member.user,
+        facts={"comment": comment.pk},
+    )
+    from .tasks import notify_comment
+
+    transaction.on_commit(lambda: notify_comment.delay(comment.pk))
+    return comment
+
+
+@transaction.atomic
+def outcome_statement_set(*, proposal: Proposal, statement: str, actor=None) -> Proposal:
+    proposal = _lock(proposal.pk)
+    if proposal.status != Proposal.Status.CLOSED:
+        raise Conflict("An outcome statement follows the close.")
+    proposal.outcome_statement = statement.strip()
+    proposal.save(update_fields=["outcome_statement"])
+    audit_record(
+        action="proposal.statement",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={},
+    )
+    return proposal
+
+
+_NEXT_IMPLEMENTATION = {
+    Proposal.Implementation.PLANNED: {
+        Proposal.Implementation.IN_PROGRESS,
+        Proposal.Implementation.DONE,
+    },
+    Proposal.Implementation.IN_PROGRESS: {
+        Proposal.Implementation.IN_PROGRESS,
+        Proposal.Implementation.DONE,
+    },
+    Proposal.Implementation.DONE: set(),
+}
+
+
+@transaction.atomic
+def implementation_update(
+    *, proposal: Proposal, status: str, note: str = "", actor=None, on: date | None = None
+) -> ImplementationUpdate:
+    on = on or timezone.localdate()
+    proposal = _lock(proposal.pk)
+    if proposal.outcome != Proposal.Outcome.PASSED:
+        raise Conflict("Only a passed proposal is implemented.")
+    allowed = _NEXT_IMPLEMENTATION.get(proposal.implementation_status, set())
+    if status not in allowed:
+        raise Conflict(
+            f"Implementation cannot go from {proposal.implementation_status} to {status}."
+        )
+    if status == Proposal.Implementation.IN_PROGRESS and not proposal.implementation_started_on:
+        proposal.implementation_started_on = on
+    if status == Proposal.Implementation.DONE:
+        proposal.implementation_done_on = on
+        proposal.implementation_started_on = proposal.implementation_started_on or on
+    proposal.implementation_status = status
+    proposal.save(
+        update_fields=[
+            "implementation_status",
+            "implementation_started_on",
+            "implementation_done_on",
+        ]
+    )
+    update = ImplementationUpdate.objects.create(proposal=proposal, status=status, note=note, on=on)
+    audit_record(
+        action="proposal.implementation",
+        object_type="proposal",
+        object_id=proposal.pk,
+        actor=actor,
+        facts={"status": status, "on": on.isoformat()},
+    )
+    return update
