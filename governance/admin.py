@@ -1,0 +1,183 @@
+"""Staff views of governance. Ballots are read-only; no admin page ever shows a secret choice
+next to its voter: SecretBallot has no voter column, and Elector (who voted) shows no choice."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from coop.errors import ServiceError
+
+from . import services
+from .models import (
+    Ballot,
+    BallotRevision,
+    Category,
+    Comment,
+    Elector,
+    ImplementationUpdate,
+    Proposal,
+    ProposalOption,
+    SecretBallot,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "min_quorum_percent", "min_threshold", "min_voting_hours"]
+
+
+class OptionInline(admin.TabularInline):
+    model = ProposalOption
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ImplementationInline(admin.TabularInline):
+    model = ImplementationUpdate
+    extra = 0
+    readonly_fields = ["status", "note", "on", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "category", "method", "tally_mode", "status", "outcome",
+                    "closes_at", "electorate_size", "ballots_cast", "secret",
+                    "implementation_status"]
+    list_filter = ["status", "outcome", "method", "tally_mode", "category", "secret",
+                   "implementation_status"]
+    search_fields = ["title"]
+    date_hierarchy = "closes_at"
+    list_select_related = ["category"]
+    inlines = [OptionInline, ImplementationInline]
+    actions = ["open_voting", "close_now"]
+    show_full_result_count = False
+    # The rules are changed only through the services (frozen when voting opens); staff edit
+    # the outcome statement here, everything else is read-only.
+    readonly_fields = [
+        "title", "body", "category", "author", "created_by_key", "status", "outcome", "method",
+        "tally_mode", "threshold", "quorum_percent", "class_quorum_percent", "secret",
+        "early_close_allowed", "seats", "created_at", "discussion_at", "opens_at", "closes_at",
+        "closed_at", "electorate_size", "ballots_cast", "tie_seed_hash", "result",
+        "reminders_needed", "reminders_sent_at", "reminders_sent", "cancel_reason",
+        "implementation_status", "implementation_started_on", "implementation_done_on",
+    ]
+    exclude = ["tie_seed"]  # secret until the close; the result holds it afterwards
+
+    def has_add_permission(self, request):
+        return False  # proposals are made by members in the browser or by the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "outcome_statement" in form.changed_data:
+            services.outcome_statement_set(proposal=obj, statement=obj.outcome_statement,
+                                           actor=request.user)
+
+    def _run(self, request, queryset, action, verb):
+        done = 0
+        for proposal in queryset.order_by("pk"):
+            try:
+                action(proposal)
+                done += 1
+            except ServiceError as exc:
+                self.message_user(request, f"#{proposal.pk} {proposal.title}: {exc.message}",
+                                  messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} proposal(s).", messages.SUCCESS)
+
+    @admin.action(description="Open voting on the selected proposals")
+    def open_voting(self, request, queryset):
+        self._run(request, queryset,
+                  lambda p: services.proposal_open(proposal=p, actor=request.user), "Opened")
+
+    @admin.action(description="Close the selected votes now (if due or early close allowed)")
+    def close_now(self, request, queryset):
+        self._run(request, queryset,
+                  lambda p: services.proposal_close(proposal=p, actor=request.user,
+                                                    now=timezone.now()), "Closed")
+
+
+@admin.register(Elector)
+class ElectorAdmin(ReadOnlyAdmin):
+    """Who may vote and who took part – never what they chose."""
+
+    list_display = ["proposal", "member", "class_slug", "vote_weight", "voted_at", "reminded_at"]
+    list_filter = ["class_slug"]
+    search_fields = ["member__member_number", "member__name"]
+    list_select_related = ["proposal", "member"]
+    show_full_result_count = False
+    raw_id_fields = ["proposal", "member"]
+
+
+@admin.register(Ballot)
+class BallotAdmin(ReadOnlyAdmin):
+    """Open (non-secret) ballots only. Choices are shown once the vote is closed."""
+
+    list_display = ["proposal", "member", "class_slug", "shown_choice", "revision", "cast_at"]
+    list_select_related = ["proposal", "member"]
+    search_fields = ["member__member_number"]
+    show_full_result_count = False
+    fields = ["proposal", "member", "class_slug", "shown_choice", "revision", "cast_at"]
+    readonly_fields = fields
+
+    @admin.display(description="choice")
+    def shown_choice(self, ballot):
+        if ballot.proposal.status != Proposal.Status.CLOSED:
+            return "(hidden until the close)"
+        return ballot.choice or ballot.approvals or ballot.ranking
+
+
+@admin.register(BallotRevision)
+class BallotRevisionAdmin(BallotAdmin):
+    list_display = ["proposal", "member", "shown_choice", "revision", "cast_at"]
+    fields = ["proposal", "member", "shown_choice", "revision", "cast_at"]
+    readonly_fields = fields
+
+
+@admin.register(SecretBallot)
+class SecretBallotAdmin(ReadOnlyAdmin):
+    """The secret ballot box: receipts and choices, no voter (and nothing before the close)."""
+
+    list_display = ["receipt", "proposal", "class_slug", "shown_choice"]
+    list_select_related = ["proposal"]
+    show_full_result_count = False
+    fields = ["receipt", "proposal", "class_slug", "shown_choice"]
+    readonly_fields = fields
+
+    @admin.display(description="choice")
+    def shown_choice(self, ballot):
+        if ballot.proposal.status != Proposal.Status.CLOSED:
+            return "(hidden until the close)"
+        return ballot.choice or ballot.approvals or ballot.ranking
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["proposal", "author", "created_at"]
+    list_select_related = ["proposal", "author"]
+    raw_id_fields = ["proposal", "author", "parent"]
