@@ -1,1 +1,21 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("", views.proposal_list, name="list"),
+    path("proposals/new/", views.proposal_new, name="new"),
+    path("proposals/<int:pk>/", views.proposal_detail, name="detail"),
+    path("proposals/<int:pk>/turnout/", views.proposal_turnout, name="turnout"),
+    path("proposals/<int:pk>/vote/", views.ballot_cast, name="vote"),
+    path("proposals/<int:pk>/comments/", views.comment_post, name="comment"),
+    path("proposals/<int:pk>/result/", views.proposal_result, name="result"),
+    path("proposals/<int:pk>/ballots.csv", views.ballots_csv, name="ballots-csv"),
+    path(
+        "proposals/<int:pk>/<slug:action>/",
+        views.proposal_action,
+        name="action",
+    ),
+]
