@@ -1,5 +1,7 @@
 """Partner API keys (`Authorization: Api-Key <key>`), scopes, caller identity and throttles."""
 
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from .models import PartnerApiKey
@@ -43,6 +45,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Names partner keys in the OpenAPI schema (subclassing registers it with drf-spectacular);
+    the definition is the `ApiKey` security scheme declared in SPECTACULAR_SETTINGS."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return settings.SPECTACULAR_SETTINGS["APPEND_COMPONENTS"]["securitySchemes"]["ApiKey"]
+
+
 def api_key_of(request) -> PartnerApiKey | None:
     return request.auth if isinstance(request.auth, PartnerApiKey) else None
 
@@ -63,7 +76,9 @@ def actor_of(request):
 def caller_id(request) -> str:
     key = api_key_of(request)
     if key:
-        return f"key:{key.pk}"
+        # The prefix is unique and short; the pk (prefix.hash, ~100 chars) would overflow
+        # IdempotencyRecord.caller (80) on PostgreSQL.
+        return f"key:{key.prefix}"
     user = acting_user(request)
     if user:
         return f"user:{user.pk}"
