@@ -1,0 +1,615 @@
+"""Staff's side of membership. Every change goes through membership.services (or the importer);
+the admin only collects input and shows what the services answer."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from coop.audit import audit_record
+from coop.errors import ServiceError
+from coop.models import Cooperative
+
+from . import importer, services
+from .models import (
+    Application,
+    Counter,
+    Member,
+    Redemption,
+    RegisterEvent,
+    ShareCertificate,
+    SharePayment,
+    ShareSubscription,
+    StakeholderClass,
+)
+
+
+def money(minor: int | None) -> str:
+    """Minor units as the amount staff read (2 decimals: EUR and most currencies)."""
+    if minor is None:
+        return "–"
+    sign = "-" if minor < 0 else ""
+    units, cents = divmod(abs(minor), 100)
+    return f"{sign}{units:,}.{cents:02d}"
+
+
+def show_service_error(request, form: forms.Form | None, exc: ServiceError) -> None:
+    """A refused change: a message on the page and, where it names a field, on the field."""
+    messages.error(request, exc.message)
+    if form is None:
+        return
+    for name, field_errors in exc.errors.items():
+        form.add_error(name if name in form.fields else None, field_errors)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The register and its records are written only by the services: staff look, never edit."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- stakeholder classes --------------------------------------------------------------------
+
+@admin.register(StakeholderClass)
+class StakeholderClassAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "price", "min_shares", "max_shares", "vote_weight",
+                    "patronage_measure"]
+    search_fields = ["slug", "name"]
+
+    @admin.display(description="Share price", ordering="share_price_minor")
+    def price(self, obj):
+        return money(obj.share_price_minor)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Members and the API know a class by its slug.
+        return ["slug"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            fields = {name: form.cleaned_data[name] for name in form.fields}
+            created = services.stakeholder_class_create(actor=request.user, **fields)
+            obj.pk = created.pk
+            return
+        # A new price applies to later approvals only: subscriptions froze theirs.
+        with transaction.atomic():
+            obj.save()
+            audit_record(action="class.changed", object_type="stakeholder_class",
+                         object_id=obj.slug, actor=request.user,
+                         facts={name: form.cleaned_data[name] for name in form.changed_data
+                                if name != "description"})
+
+
+# --- applications ---------------------------------------------------------------------------
+
+class PaperApplicationForm(forms.Form):
+    stakeholder_class = forms.ModelChoiceField(StakeholderClass.objects.all(), label="Class")
+    shares = forms.IntegerField(min_value=1)
+    name = forms.CharField(max_length=200, help_text="The person, or an organisation's contact.")
+    email = forms.EmailField()
+    organisation_name = forms.CharField(max_length=200, required=False)
+    registration_number = forms.CharField(max_length=80, required=False)
+    motivation = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    referred_by = forms.IntegerField(min_value=1, required=False,
+                                     help_text="Member number of the member who referred them.")
+    bylaws_version = forms.CharField(max_length=40,
+                                     help_text="The version of the bylaws they signed.")
+
+    def clean_referred_by(self):
+        number = self.cleaned_data.get("referred_by")
+        if number is None:
+            return None
+        member = Member.objects.filter(member_number=number).first()
+        if member is None:
+            raise forms.ValidationError(f"No member number {number}.")
+        return member
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                             help_text="Sent to the applicants and kept with the application.")
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ["id", "display_name", "email", "stakeholder_class", "shares", "kind", "source",
+                    "status", "submitted_at", "referred_by", "member_number"]
+    list_display_links = ["id", "display_name"]
+    list_filter = ["status", "stakeholder_class", "source", "kind"]
+    search_fields = ["name", "organisation_name", "email", "member__member_number__exact"]
+    date_hierarchy = "submitted_at"
+    list_select_related = ["stakeholder_class", "referred_by", "member"]
+    list_per_page = 100
+    show_full_result_count = False
+    actions = ["approve_selected", "reject_selected"]
+    readonly_fields = [f.name for f in Application._meta.fields]
+
+    @admin.display(description="Member no.", ordering="member__member_number")
+    def member_number(self, obj):
+        member = getattr(obj, "member", None)
+        return member.member_number if member else ""
+
+    # Applications change only by decision (the actions) – never by editing the record.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("membership.change_application")
+
+    @admin.action(description="Approve selected applications", permissions=["decide"])
+    def approve_selected(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        try:
+            # One call: numbers follow submission order across the whole selection.
+            members = services.applications_approve(application_ids=ids, actor=request.user)
+        except ServiceError as exc:
+            show_service_error(request, None, exc)
+            return None
+        numbers = ", ".join(str(m.member_number) for m in members)
+        self.message_user(request, f"Approved {len(members)} application(s); member numbers "
+                                   f"{numbers}.", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Reject selected applications…", permissions=["decide"])
+    def reject_selected(self, request, queryset):
+        applications = list(queryset.select_related("stakeholder_class").order_by("pk"))
+        form = RejectForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                # All or nothing: one refused application leaves the others pending too.
+                with transaction.atomic():
+                    for application in applications:
+                        services.application_reject(application=application,
+                                                    reason=form.cleaned_data["reason"],
+                                                    actor=request.user)
+            except ServiceError as exc:
+                show_service_error(request, None, exc)
+                return None
+            self.message_user(request, f"Rejected {len(applications)} application(s).",
+                              messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Reject applications",
+            "applications": applications,
+            "form": form,
+            "action": "reject_selected",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/membership/reject_confirmation.html", context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """A paper application, entered by staff, goes through application_submit."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {"bylaws_version": Cooperative.current().bylaws_version}
+        form = PaperApplicationForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = services.application_submit(
+                    stakeholder_class=data["stakeholder_class"], shares=data["shares"],
+                    name=data["name"], email=data["email"],
+                    organisation_name=data["organisation_name"],
+                    registration_number=data["registration_number"],
+                    motivation=data["motivation"], referred_by=data["referred_by"],
+                    bylaws_version=data["bylaws_version"],
+                    source=Application.Source.PAPER, actor=request.user,
+                )
+            except ServiceError as exc:
+                show_service_error(request, form, exc)
+            else:
+                self.message_user(request, f"Paper application #{application.pk} entered; it "
+                                           f"waits for approval.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:membership_application_changelist"))
+        return render_action_form(self, request, form, title="Enter a paper application",
+                                  submit_label="Enter application")
+
+
+def render_action_form(model_admin, request, form, *, title, submit_label, obj=None, intro=""):
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "form": form,
+        "object": obj,
+        "submit_label": submit_label,
+        "intro": intro,
+        "media": model_admin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/membership/action_form.html", context)
+
+
+# --- members --------------------------------------------------------------------------------
+
+class RecordPaymentForm(forms.Form):
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
+                                help_text="In the cooperative's currency, e.g. 50.00.")
+    paid_on = forms.DateField(widget=AdminDateWidget, initial=timezone.localdate,
+                              label="Paid on")
+    reference = forms.CharField(max_length=120, required=False,
+                                help_text="Bank reference or receipt number.")
+
+    def clean_amount(self):
+        # Exact: the form allows 2 decimals, so this is an integer number of cents.
+        return int(self.cleaned_data["amount"] * 100)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class ExitForm(forms.Form):
+    exited_on = forms.DateField(widget=AdminDateWidget, initial=timezone.localdate,
+                                label="Effective on")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                             required=False)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV, one row per member (see docs/import-format.md).")
+
+
+class SharePaymentInline(ReadOnlyInline):
+    model = SharePayment
+    fk_name = "member"
+    fields = ["kind", "amount", "paid_on", "reference", "reason", "recorded_at", "reverse_link"]
+    readonly_fields = fields
+    ordering = ["paid_on", "pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reversal")
+
+    @admin.display(description="Amount")
+    def amount(self, obj):
+        return money(obj.amount_minor)
+
+    @admin.display(description="")
+    def reverse_link(self, obj):
+        if obj.kind != SharePayment.Kind.PAYMENT:
+            return ""
+        if obj.is_reversed:
+            return "reversed"
+        url = reverse("admin:membership_sharepayment_reverse", args=[obj.pk])
+        return format_html('<a href="{}">Reverse…</a>', url)
+
+
+class ShareCertificateInline(ReadOnlyInline):
+    model = ShareCertificate
+    fields = ["certificate_number", "issued_on", "status", "payment"]
+    readonly_fields = fields
+
+
+class SourceFilter(admin.SimpleListFilter):
+    title = "source"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return Application.Source.choices
+
+    def queryset(self, request, queryset):
+        if self.value() == Application.Source.IMPORT:
+            # Imported members came with the register, not through an application.
+            return queryset.filter(application__isnull=True)
+        if self.value():
+            return queryset.filter(application__source=self.value())
+        return queryset
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["member_number", "name", "stakeholder_class", "kind", "status", "shares_held",
+                    "shares_subscribed", "paid", "joined_on", "directory_visible"]
+    list_display_links = ["member_number", "name"]
+    list_filter = ["status", "stakeholder_class", SourceFilter, "kind", "directory_visible"]
+    search_fields = ["member_number__exact", "name", "email", "contact_person"]
+    date_hierarchy = "joined_on"
+    list_select_related = ["stakeholder_class"]
+    list_per_page = 100
+    show_full_result_count = False
+    raw_id_fields = ["user", "referred_by"]
+    inlines = [SharePaymentInline, ShareCertificateInline]
+    fieldsets = [
+        (None, {"fields": ["member_number", "status", "stakeholder_class", "kind", "name",
+                           "email", "contact_person", "registration_number", "user",
+                           "directory_visible"]}),
+        ("Shares", {"fields": ["shares_subscribed", "shares_held", "paid", "subscription_price"]}),
+        ("History", {"fields": ["application", "referred_by", "joined_on", "activated_on",
+                               "exited_on", "exit_reason"]}),
+    ]
+    # Contact details are plain data; everything about numbers, shares and status belongs to
+    # the services.
+    editable_fields = {"name", "email", "contact_person", "registration_number", "user",
+                       "directory_visible"}
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+        return [f for f in shown if f not in self.editable_fields]
+
+    @admin.display(description="Paid", ordering="paid_minor")
+    def paid(self, obj):
+        return money(obj.paid_minor)
+
+    @admin.display(description="Share price (frozen)")
+    def subscription_price(self, obj):
+        subscription = ShareSubscription.objects.filter(member=obj).first()
+        return money(subscription.share_price_minor) if subscription else "–"
+
+    def has_add_permission(self, request):
+        # Members come from approved applications or the register import.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            if "directory_visible" in form.changed_data:
+                services.member_directory_visibility_set(
+                    member=obj, visible=form.cleaned_data["directory_visible"],
+                    actor=request.user)
+            details = [f for f in form.changed_data if f != "directory_visible"]
+            if details:
+                obj.save(update_fields=details)
+                # Which fields changed, never their values: the audit holds no personal data.
+                audit_record(action="member.details_changed", object_type="member",
+                             object_id=obj.member_number, actor=request.user,
+                             facts={"fields": sorted(details)})
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name="membership_member_import"),
+            path("<path:object_id>/record-payment/", wrap(self.record_payment_view),
+                 name="membership_member_record_payment"),
+            path("<path:object_id>/exit/", wrap(self.exit_view),
+                 name="membership_member_exit"),
+            *super().get_urls(),
+        ]
+
+    def _member_for_action(self, request, object_id) -> Member:
+        member = get_object_or_404(Member.objects.select_related("stakeholder_class",
+                                                                 "subscription"), pk=object_id)
+        if not self.has_change_permission(request, member):
+            raise PermissionDenied
+        return member
+
+    def _back_to(self, member):
+        return HttpResponseRedirect(reverse("admin:membership_member_change", args=[member.pk]))
+
+    def record_payment_view(self, request, object_id):
+        member = self._member_for_action(request, object_id)
+        form = RecordPaymentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.share_payment_record(
+                    member=member, amount_minor=form.cleaned_data["amount"],
+                    paid_on=form.cleaned_data["paid_on"],
+                    reference=form.cleaned_data["reference"], actor=request.user)
+            except ServiceError as exc:
+                show_service_error(request, form, exc)
+            else:
+                member.refresh_from_db()
+                self.message_user(request, f"Payment of {money(form.cleaned_data['amount'])} "
+                                           f"recorded; {member} holds {member.shares_held} "
+                                           f"share(s) and is {member.get_status_display()}.",
+                                  messages.SUCCESS)
+                return self._back_to(member)
+        subscription = getattr(member, "subscription", None)
+        outstanding = (subscription.total_minor - member.paid_minor) if subscription else 0
+        intro = (f"{member}: {member.shares_subscribed} share(s) subscribed at "
+                 f"{money(subscription.share_price_minor if subscription else 0)}, "
+                 f"{money(member.paid_minor)} paid, {money(outstanding)} outstanding.")
+        return render_action_form(self, request, form, title=f"Record a payment – {member}",
+                                  submit_label="Record payment", obj=member, intro=intro)
+
+    def exit_view(self, request, object_id):
+        member = self._member_for_action(request, object_id)
+        form = ExitForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = services.member_exit(member=member, reason=form.cleaned_data["reason"],
+                                              on=form.cleaned_data["exited_on"],
+                                              actor=request.user)
+            except ServiceError as exc:
+                show_service_error(request, form, exc)
+            else:
+                self.message_user(request, f"{member} has exited; a redemption of "
+                                           f"{money(result.redemption.amount_minor)} is "
+                                           f"requested.", messages.SUCCESS)
+                return self._back_to(member)
+        intro = (f"The exit takes effect on the date given. {money(member.paid_minor)} of share "
+                 f"capital will be redeemed; certificates stay in the register as redeemed.")
+        return render_action_form(self, request, form, title=f"Record the exit of {member}",
+                                  submit_label="Record exit", obj=member, intro=intro)
+
+    def import_view(self, request):
+        """Upload → preview (errors by row) → confirm → import, all or nothing."""
+        if not (request.user.has_perm("membership.add_member")
+                or request.user.is_superuser):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        preview, text = None, ""
+        if request.method == "POST" and "confirm" in request.POST:
+            # The confirmed text is checked again inside the import's transaction.
+            text = request.POST.get("text", "")
+            try:
+                result = importer.register_import(text=text, actor=request.user)
+            except ServiceError as exc:
+                show_service_error(request, None, exc)
+                preview = importer.validate(text)
+            else:
+                low, high = result.member_numbers
+                self.message_user(request, f"Imported {result.members} member(s) (numbers "
+                                           f"{low}–{high}), {result.payments} payment(s) and "
+                                           f"{result.certificates} certificate(s).",
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:membership_member_changelist"))
+        elif request.method == "POST" and form.is_valid():
+            try:
+                text = importer.decode(form.cleaned_data["file"].read())
+            except ServiceError as exc:
+                show_service_error(request, form, exc)
+            else:
+                preview = importer.validate(text)
+        columns = list(importer.COLUMNS)
+        if preview is not None and preview.columns:
+            columns = [c for c in preview.columns if c in importer.COLUMNS]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import a share register",
+            "form": form,
+            "preview": preview,
+            "text": text,
+            "columns": columns,
+            "rows": [
+                {"row": r.row, "errors": r.errors,
+                 "cells": [(c, r.values.get(c, ""), r.errors.get(c)) for c in columns],
+                 "other_errors": {c: m for c, m in r.errors.items() if c not in columns}}
+                for r in (preview.rows if preview else [])
+            ],
+        }
+        return TemplateResponse(request, "admin/membership/import_register.html", context)
+
+
+# --- the register and its records: read-only ----------------------------------------------
+
+@admin.register(SharePayment)
+class SharePaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "member", "kind", "amount", "paid_on", "reference", "recorded_at",
+                    "reverses"]
+    list_filter = ["kind"]
+    search_fields = ["member__member_number__exact", "member__name", "reference"]
+    date_hierarchy = "paid_on"
+    list_select_related = ["member", "reverses"]
+    raw_id_fields = ["member", "reverses", "recorded_by"]
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj):
+        return money(obj.amount_minor)
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/reverse/", self.admin_site.admin_view(self.reverse_view),
+                 name="membership_sharepayment_reverse"),
+            *super().get_urls(),
+        ]
+
+    def reverse_view(self, request, object_id):
+        payment = get_object_or_404(SharePayment.objects.select_related("member"), pk=object_id)
+        # Reversing is a change to the member's holding, so it needs that permission.
+        if not request.user.has_perm("membership.change_member"):
+            raise PermissionDenied
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.share_payment_reverse(payment=payment,
+                                               reason=form.cleaned_data["reason"],
+                                               actor=request.user)
+            except ServiceError as exc:
+                show_service_error(request, form, exc)
+            else:
+                self.message_user(request, f"Payment of {money(payment.amount_minor)} of "
+                                           f"{payment.paid_on} reversed.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:membership_member_change",
+                                                    args=[payment.member_id]))
+        intro = (f"{payment.member}: payment of {money(payment.amount_minor)} on "
+                 f"{payment.paid_on} ({payment.reference or 'no reference'}). Shares it paid "
+                 f"for are cancelled; their certificate numbers are never reused.")
+        return render_action_form(self, request, form, title="Reverse a payment",
+                                  submit_label="Reverse payment", obj=payment, intro=intro)
+
+
+@admin.register(ShareCertificate)
+class ShareCertificateAdmin(ReadOnlyAdmin):
+    list_display = ["certificate_number", "member", "issued_on", "status"]
+    list_filter = ["status"]
+    search_fields = ["certificate_number__exact", "member__member_number__exact", "member__name"]
+    date_hierarchy = "issued_on"
+    list_select_related = ["member"]
+    raw_id_fields = ["member", "payment"]
+
+
+@admin.register(RegisterEvent)
+class RegisterEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "event_date", "kind", "member", "certificate_number", "note"]
+    list_filter = ["kind"]
+    search_fields = ["member__member_number__exact", "certificate__certificate_number__exact"]
+    date_hierarchy = "event_date"
+    list_select_related = ["member", "certificate"]
+    raw_id_fields = ["member", "certificate", "payment"]
+
+    @admin.display(description="Certificate", ordering="certificate__certificate_number")
+    def certificate_number(self, obj):
+        return obj.certificate.certificate_number
+
+
+@admin.register(ShareSubscription)
+class ShareSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["member", "shares", "price", "subscribed_on"]
+    search_fields = ["member__member_number__exact", "member__name"]
+    list_select_related = ["member"]
+    raw_id_fields = ["member"]
+
+    @admin.display(description="Share price", ordering="share_price_minor")
+    def price(self, obj):
+        return money(obj.share_price_minor)
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = ["member", "amount", "requested_on", "status"]
+    list_filter = ["status"]
+    search_fields = ["member__member_number__exact", "member__name"]
+    date_hierarchy = "requested_on"
+    list_select_related = ["member"]
+    raw_id_fields = ["member"]
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj):
+        return money(obj.amount_minor)
+
+
+@admin.register(Counter)
+class CounterAdmin(ReadOnlyAdmin):
+    list_display = ["name", "last_value"]

@@ -1,0 +1,580 @@
+"""Import an existing share register from CSV (RULES.md §1, format in docs/import-format.md).
+
+Two steps: `validate` reads the file and checks every row against the rules and the database
+without writing anything (the preview the admin page and `--dry-run` show); `register_import`
+re-validates inside one transaction, with the number counters locked, and writes everything or
+nothing.
+"""
+
+import collections
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from coop.audit import audit_record
+from coop.errors import InvalidInput
+
+from .models import (
+    Counter,
+    Kind,
+    Member,
+    Redemption,
+    RegisterEvent,
+    ShareCertificate,
+    SharePayment,
+    ShareSubscription,
+    StakeholderClass,
+)
+
+REQUIRED_COLUMNS = ("member_number", "name", "class", "shares_subscribed", "joined_on", "status")
+OPTIONAL_COLUMNS = (
+    "email", "kind", "registration_number", "contact_person", "share_price_minor", "payments",
+    "certificates", "exited_on", "exit_reason", "directory_visible", "referred_by",
+    "redemption_status",
+)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+IMPORTABLE_STATUSES = ("awaiting_payment", "active", "exited")
+TRUE_WORDS = {"yes", "y", "true", "1", ""}
+FALSE_WORDS = {"no", "n", "false", "0"}
+# SQLite allows 999 bound parameters per statement on older builds.
+LOOKUP_CHUNK = 900
+BATCH_SIZE = 500
+
+
+@dataclass
+class ParsedPayment:
+    paid_on: date
+    amount_minor: int
+
+
+@dataclass
+class ParsedCertificate:
+    number: int
+    issued_on: date
+    payment_index: int | None  # index into the row's payments; None for free shares
+
+
+@dataclass
+class RowResult:
+    row: int  # the spreadsheet's row number: the header is row 1
+    values: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    # Filled when the row's own checks pass.
+    stakeholder_class: StakeholderClass | None = None
+    member_number: int | None = None
+    shares: int | None = None
+    price_minor: int | None = None
+    joined_on: date | None = None
+    exited_on: date | None = None
+    activated_on: date | None = None
+    payments: list[ParsedPayment] = field(default_factory=list)
+    certificates: list[ParsedCertificate] = field(default_factory=list)
+    referred_by: int | None = None
+    directory_visible: bool = True
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.setdefault(column, []).append(message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def paid_minor(self) -> int:
+        return sum(p.amount_minor for p in self.payments)
+
+
+@dataclass
+class Preview:
+    rows: list[RowResult]
+    file_errors: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    header_wrong: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and bool(self.rows) and all(r.ok for r in self.rows)
+
+    @property
+    def error_rows(self) -> list[RowResult]:
+        return [r for r in self.rows if not r.ok]
+
+    def error_lines(self) -> list[str]:
+        """One human line per problem, for the command line."""
+        lines = [f"file: {message}" for message in self.file_errors]
+        for row in self.error_rows:
+            for column, messages in row.errors.items():
+                lines.extend(f"row {row.row}, {column}: {message}" for message in messages)
+        return lines
+
+    def errors_dict(self) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        if self.file_errors:
+            errors["file"] = list(self.file_errors)
+        for row in self.error_rows:
+            errors[f"row {row.row}"] = [f"{c}: {m}" for c, ms in row.errors.items() for m in ms]
+        return errors
+
+
+@dataclass
+class ImportResult:
+    members: int
+    payments: int
+    certificates: int
+    member_numbers: tuple[int, int]
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def decode(data: bytes) -> str:
+    """Spreadsheets save UTF-8 with or without a byte-order mark; anything else is refused."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "The file is not UTF-8 text. In the spreadsheet, save it as \"CSV UTF-8\".",
+            errors={"file": ["Not UTF-8 text."]},
+        ) from None
+
+
+def _normalise_header(name: str) -> str:
+    return (name or "").strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _delimiter(text: str) -> str:
+    # Spreadsheets in comma-decimal locales save with ";" (payments then come quoted).
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _read(text: str, preview: Preview) -> list[tuple[int, dict[str, str]]]:
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        preview.file_errors.append("The file is empty.")
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        header = [_normalise_header(h) for h in next(reader)]
+    except csv.Error as exc:
+        preview.file_errors.append(f"The header row cannot be read: {exc}.")
+        return []
+    preview.columns = [h for h in header if h]
+    unknown = [h for h in header if h and h not in COLUMNS]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
+    preview.header_wrong = bool(unknown or missing or duplicated)
+    if unknown:
+        preview.file_errors.append(f"Unknown column(s): {', '.join(unknown)}.")
+    if missing:
+        preview.file_errors.append(f"Missing column(s): {', '.join(missing)}.")
+    if duplicated:
+        preview.file_errors.append(f"Repeated column(s): {', '.join(duplicated)}.")
+    rows = []
+    try:
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            number = reader.line_num
+            if len(cells) > len(header):
+                preview.file_errors.append(f"Row {number} has more cells than the header.")
+            values = {h: (cells[i].strip() if i < len(cells) else "") for i, h in
+                      enumerate(header) if h}
+            rows.append((number, values))
+    except csv.Error as exc:
+        preview.file_errors.append(f"Row {reader.line_num} cannot be read: {exc}.")
+    if not rows and not preview.file_errors:
+        preview.file_errors.append("The file has a header but no member rows.")
+    return rows
+
+
+# --- parsing one row ------------------------------------------------------------------------
+
+def _int(row: RowResult, column: str, *, minimum: int, required: bool = True) -> int | None:
+    raw = row.values.get(column, "")
+    if raw == "":
+        if required:
+            row.error(column, "Required.")
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        row.error(column, f"{raw!r} is not a whole number.")
+        return None
+    if value < minimum:
+        row.error(column, f"Must be at least {minimum}.")
+        return None
+    return value
+
+
+def _date(row: RowResult, column: str, raw: str, today: date) -> date | None:
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        row.error(column, f"{raw!r} is not a date written YYYY-MM-DD.")
+        return None
+    if value > today:
+        row.error(column, f"{raw} is in the future.")
+        return None
+    return value
+
+
+def _payments(row: RowResult, today: date) -> list[ParsedPayment]:
+    payments = []
+    for part in filter(None, (p.strip() for p in row.values.get("payments", "").split(";"))):
+        day, sep, amount = part.partition(":")
+        if not sep:
+            row.error("payments", f"{part!r} is not written DATE:AMOUNT.")
+            continue
+        paid_on = _date(row, "payments", day.strip(), today)
+        try:
+            amount_minor = int(amount.strip())
+        except ValueError:
+            row.error("payments", f"{amount.strip()!r} is not a whole number of cents.")
+            continue
+        if amount_minor <= 0:
+            row.error("payments", f"The amount {amount_minor} must be greater than zero.")
+            continue
+        if paid_on is not None:
+            payments.append(ParsedPayment(paid_on, amount_minor))
+    # Shares are issued in the order the money came in.
+    return sorted(payments, key=lambda p: p.paid_on)
+
+
+def _certificate_numbers(row: RowResult) -> list[int]:
+    numbers: list[int] = []
+    for part in filter(None, (p.strip() for p in row.values.get("certificates", "").split(";"))):
+        first, sep, last = part.partition("-")
+        try:
+            low = int(first)
+            high = int(last) if sep else low
+        except ValueError:
+            row.error("certificates", f"{part!r} is not a number or a range like 1-3.")
+            continue
+        if low < 1 or high < low:
+            row.error("certificates", f"{part!r} is not a valid range of positive numbers.")
+            continue
+        numbers.extend(range(low, high + 1))
+    repeated = sorted(n for n, times in collections.Counter(numbers).items() if times > 1)
+    if repeated:
+        row.error("certificates", f"Listed twice in this row: {_ranges(repeated)}.")
+    return sorted(set(numbers))
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts, start, prev = [], None, None
+    for n in sorted(numbers):
+        if start is None:
+            start = prev = n
+        elif n == prev + 1:
+            prev = n
+        else:
+            parts.append(f"{start}-{prev}" if start != prev else str(start))
+            start = prev = n
+    if start is not None:
+        parts.append(f"{start}-{prev}" if start != prev else str(start))
+    return ";".join(parts)
+
+
+def _check_row(row: RowResult, classes: dict[str, StakeholderClass], today: date) -> None:
+    values = row.values
+    row.member_number = _int(row, "member_number", minimum=1)
+    if not values.get("name"):
+        row.error("name", "Required.")
+    elif len(values["name"]) > 200:
+        row.error("name", "At most 200 characters.")
+    if values.get("email"):
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            row.error("email", f"{values['email']!r} is not an email address.")
+    kind = values.get("kind", "").lower() or Kind.PERSON
+    if kind not in Kind.values:
+        row.error("kind", f"{kind!r} is not one of: {', '.join(Kind.values)}.")
+    elif kind == Kind.ORGANISATION and not values.get("registration_number"):
+        row.error("registration_number", "Required for an organisation.")
+
+    slug = values.get("class", "")
+    stakeholder_class = classes.get(slug)
+    if not slug:
+        row.error("class", "Required.")
+    elif stakeholder_class is None:
+        row.error("class", f"No stakeholder class {slug!r} (known: {', '.join(sorted(classes))}).")
+    row.stakeholder_class = stakeholder_class
+
+    shares = _int(row, "shares_subscribed", minimum=1)
+    if shares is not None and stakeholder_class is not None and not (
+        stakeholder_class.min_shares <= shares <= stakeholder_class.max_shares
+    ):
+        row.error("shares_subscribed", f"{stakeholder_class.name} members subscribe between "
+                                       f"{stakeholder_class.min_shares} and "
+                                       f"{stakeholder_class.max_shares} shares.")
+        shares = None
+    row.shares = shares
+
+    price = _int(row, "share_price_minor", minimum=0, required=False)
+    if price is None and not values.get("share_price_minor") and stakeholder_class is not None:
+        price = stakeholder_class.share_price_minor
+    row.price_minor = price
+
+    if values.get("joined_on"):
+        row.joined_on = _date(row, "joined_on", values["joined_on"], today)
+    else:
+        row.error("joined_on", "Required.")
+
+    status = values.get("status", "").lower()
+    if status not in IMPORTABLE_STATUSES:
+        row.error("status", f"{status!r} is not one of: {', '.join(IMPORTABLE_STATUSES)}.")
+        status = None
+
+    if values.get("exited_on"):
+        row.exited_on = _date(row, "exited_on", values["exited_on"], today)
+        if status and status != "exited":
+            row.error("exited_on", f"Only an exited member has an exit date (status is {status}).")
+        elif row.exited_on and row.joined_on and row.exited_on < row.joined_on:
+            row.error("exited_on", "Before the member joined.")
+    elif status == "exited":
+        row.error("exited_on", "Required for an exited member.")
+    if values.get("redemption_status") and values["redemption_status"] not in (
+        Redemption.Status.values
+    ):
+        row.error("redemption_status", f"Not one of: {', '.join(Redemption.Status.values)}.")
+    elif values.get("redemption_status") and status != "exited":
+        row.error("redemption_status", "Only an exited member has a redemption.")
+
+    visible = values.get("directory_visible", "").lower()
+    if visible not in TRUE_WORDS | FALSE_WORDS:
+        row.error("directory_visible", "Write yes or no.")
+    row.directory_visible = visible in TRUE_WORDS
+    row.referred_by = _int(row, "referred_by", minimum=1, required=False)
+    if row.referred_by is not None and row.referred_by == row.member_number:
+        row.error("referred_by", "A member cannot refer themself.")
+
+    row.payments = _payments(row, today)
+    numbers = _certificate_numbers(row)
+    # The holding checks need the columns they read to be sound; other errors do not hide them.
+    sound = "payments" not in row.errors and "certificates" not in row.errors
+    if status and sound and None not in (row.stakeholder_class, row.shares, row.price_minor,
+                                         row.joined_on):
+        _check_holding(row, status, numbers)
+
+
+def _check_holding(row: RowResult, status: str, numbers: list[int]) -> None:
+    """Payments, certificates and status must tell the same story (RULES.md §1)."""
+    shares, price = row.shares, row.price_minor
+    paid = row.paid_minor
+    if paid > shares * price:
+        row.error("payments", f"{paid} paid is more than the subscription of {shares} × {price}.")
+        return
+    # Which payment completed each share, in order: the k-th share is issued when the
+    # payments so far reach k × price.
+    completions: list[tuple[date, int | None]] = []
+    if price == 0:
+        completions = [(row.joined_on, None)] * shares
+    else:
+        total = 0
+        for index, payment in enumerate(row.payments):
+            total += payment.amount_minor
+            while len(completions) < min(total // price, shares):
+                completions.append((payment.paid_on, index))
+    held = len(completions)
+    if len(numbers) != held:
+        row.error("certificates", f"{len(numbers)} certificate number(s) listed, but the payments "
+                                  f"({paid}) pay for {held} share(s) at {price}.")
+        return
+    row.certificates = [ParsedCertificate(number, issued_on, payment_index) for number,
+                        (issued_on, payment_index) in zip(numbers, completions, strict=True)]
+    minimum = row.stakeholder_class.min_shares
+    if held >= minimum:
+        row.activated_on = completions[minimum - 1][0]
+    if status == "active" and held < minimum:
+        row.error("status", f"Active needs at least {minimum} fully paid share(s); "
+                            f"the payments pay for {held}.")
+    elif status == "awaiting_payment" and held >= minimum:
+        row.error("status", f"{held} share(s) are fully paid, so the member is active.")
+
+
+# --- the whole file -------------------------------------------------------------------------
+
+def _existing(model, column: str, numbers: set[int]) -> set[int]:
+    found: set[int] = set()
+    ordered = sorted(numbers)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start:start + LOOKUP_CHUNK]
+        found.update(model.objects.filter(**{f"{column}__in": chunk})
+                     .values_list(column, flat=True))
+    return found
+
+
+def validate(text: str, *, today: date | None = None) -> Preview:
+    """Check every row; write nothing. The preview lists errors by row and column."""
+    today = today or timezone.localdate()
+    preview = Preview(rows=[])
+    raw_rows = _read(text, preview)
+    if not raw_rows or preview.header_wrong:
+        # Row checks against a wrong header would only bury the one real problem.
+        return preview
+    classes = {c.slug: c for c in StakeholderClass.objects.all()}
+    preview.rows = [RowResult(row=number, values=values) for number, values in raw_rows]
+    for row in preview.rows:
+        _check_row(row, classes, today)
+
+    # Across rows and against the register already in the database.
+    seen_members: dict[int, int] = {}
+    seen_certificates: dict[int, int] = {}
+    for row in preview.rows:
+        if row.member_number is not None:
+            if row.member_number in seen_members:
+                row.error("member_number", f"Also on row {seen_members[row.member_number]}.")
+            else:
+                seen_members[row.member_number] = row.row
+        for certificate in row.certificates:
+            first = seen_certificates.setdefault(certificate.number, row.row)
+            if first != row.row:
+                row.error("certificates", f"Certificate {certificate.number} is also on row "
+                                          f"{first}.")
+    used_members = _existing(Member, "member_number", set(seen_members))
+    used_certificates = _existing(ShareCertificate, "certificate_number", set(seen_certificates))
+    referrers = {row.referred_by for row in preview.rows if row.referred_by}
+    known_referrers = set(seen_members) | _existing(Member, "member_number",
+                                                    referrers - set(seen_members))
+    for row in preview.rows:
+        if row.member_number in used_members:
+            row.error("member_number", f"Member number {row.member_number} is already in the "
+                                       f"register.")
+        taken = [c.number for c in row.certificates if c.number in used_certificates]
+        if taken:
+            row.error("certificates", f"Already in the register: {_ranges(taken)}.")
+        if row.referred_by and row.referred_by not in known_referrers:
+            row.error("referred_by", f"No member {row.referred_by} in the file or the register.")
+    return preview
+
+
+def _lock_counters() -> dict[str, Counter]:
+    # Approvals and payments take these rows too (counter_take): holding them makes the import
+    # and live numbering wait for each other instead of colliding. Locked in pk order.
+    for name in ("certificate_number", "member_number"):
+        Counter.objects.get_or_create(name=name)
+    return {c.name: c for c in Counter.objects.select_for_update().order_by("pk")
+            .filter(name__in=["certificate_number", "member_number"])}
+
+
+@transaction.atomic
+def register_import(*, text: str, actor=None, today: date | None = None) -> ImportResult:
+    """Write the whole register, or nothing if any row is wrong."""
+    counters = _lock_counters()
+    preview = validate(text, today=today)
+    if not preview.ok:
+        raise InvalidInput(f"The file has {len(preview.error_lines())} error(s); nothing was "
+                           f"imported.", errors=preview.errors_dict())
+    rows = preview.rows
+    referrer_pks = dict(Member.objects.filter(
+        member_number__in=[r.referred_by for r in rows if r.referred_by]
+    ).values_list("member_number", "pk"))
+    members = Member.objects.bulk_create([
+        Member(
+            member_number=row.member_number,
+            kind=row.values.get("kind", "").lower() or Kind.PERSON,
+            name=row.values["name"],
+            email=row.values.get("email", ""),
+            registration_number=row.values.get("registration_number", ""),
+            contact_person=row.values.get("contact_person", ""),
+            stakeholder_class=row.stakeholder_class,
+            status=row.values["status"].lower(),
+            referred_by_id=referrer_pks.get(row.referred_by),
+            joined_on=row.joined_on,
+            activated_on=row.activated_on,
+            exited_on=row.exited_on,
+            exit_reason=row.values.get("exit_reason", ""),
+            directory_visible=row.directory_visible,
+            shares_subscribed=row.shares,
+            shares_held=0 if row.exited_on else len(row.certificates),
+            paid_minor=row.paid_minor,
+        )
+        for row in rows
+    ], batch_size=BATCH_SIZE)
+    by_number = {m.member_number: m for m in members}
+    # Referrers inside the same file exist only now.
+    late = []
+    for member, row in zip(members, rows, strict=True):
+        if row.referred_by and member.referred_by_id is None:
+            member.referred_by_id = by_number[row.referred_by].pk
+            late.append(member)
+    Member.objects.bulk_update(late, ["referred_by"], batch_size=BATCH_SIZE)
+
+    ShareSubscription.objects.bulk_create([
+        ShareSubscription(member=m, shares=row.shares, share_price_minor=row.price_minor,
+                          subscribed_on=row.joined_on)
+        for m, row in zip(members, rows, strict=True)
+    ], batch_size=BATCH_SIZE)
+    payment_objects = [
+        [SharePayment(member=m, amount_minor=p.amount_minor, paid_on=p.paid_on,
+                      reference="register import",
+                      recorded_by=actor if getattr(actor, "is_staff", False) else None)
+         for p in row.payments]
+        for m, row in zip(members, rows, strict=True)
+    ]
+    SharePayment.objects.bulk_create([p for ps in payment_objects for p in ps],
+                                     batch_size=BATCH_SIZE)
+    certificate_objects = [
+        ShareCertificate(
+            certificate_number=c.number, member=m, issued_on=c.issued_on,
+            status=(ShareCertificate.Status.REDEEMED if row.exited_on
+                    else ShareCertificate.Status.ISSUED),
+            payment=None if c.payment_index is None else payments[c.payment_index],
+        )
+        for m, row, payments in zip(members, rows, payment_objects, strict=True)
+        for c in row.certificates
+    ]
+    ShareCertificate.objects.bulk_create(certificate_objects, batch_size=BATCH_SIZE)
+    events = []
+    for certificate in certificate_objects:
+        events.append(RegisterEvent(kind=RegisterEvent.Kind.ISSUE, member=certificate.member,
+                                    certificate=certificate, event_date=certificate.issued_on,
+                                    payment=certificate.payment, note="register import"))
+    for certificate in certificate_objects:
+        if certificate.status == ShareCertificate.Status.REDEEMED:
+            events.append(RegisterEvent(kind=RegisterEvent.Kind.REDEEM,
+                                        member=certificate.member, certificate=certificate,
+                                        event_date=certificate.member.exited_on,
+                                        note="register import: member exited"))
+    RegisterEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    Redemption.objects.bulk_create([
+        Redemption(member=m, amount_minor=row.paid_minor, requested_on=row.exited_on,
+                   status=row.values.get("redemption_status") or Redemption.Status.PAID)
+        for m, row in zip(members, rows, strict=True) if row.exited_on
+    ], batch_size=BATCH_SIZE)
+
+    for member, row in zip(members, rows, strict=True):
+        audit_record(action="member.imported", object_type="member",
+                     object_id=member.member_number, actor=actor,
+                     facts={"member_number": member.member_number,
+                            "class": row.stakeholder_class.slug, "status": member.status,
+                            "shares": row.shares, "share_price_minor": row.price_minor,
+                            "paid_minor": row.paid_minor,
+                            "certificates": [c.number for c in row.certificates]})
+
+    numbers = [m.member_number for m in members]
+    max_certificate = max((c.certificate_number for c in certificate_objects), default=0)
+    # New approvals and issues continue after the imported numbers, never reusing one.
+    for name, highest in (("member_number", max(numbers)),
+                          ("certificate_number", max_certificate)):
+        counter = counters[name]
+        if highest > counter.last_value:
+            counter.last_value = highest
+            counter.save(update_fields=["last_value"])
+    result = ImportResult(members=len(members),
+                          payments=sum(len(ps) for ps in payment_objects),
+                          certificates=len(certificate_objects),
+                          member_numbers=(min(numbers), max(numbers)))
+    audit_record(action="register.imported", object_type="register", object_id="import",
+                 actor=actor, facts={"members": result.members, "payments": result.payments,
+                                     "certificates": result.certificates,
+                                     "member_numbers": list(result.member_numbers),
+                                     "counters": {n: c.last_value for n, c in counters.items()}})
+    return result

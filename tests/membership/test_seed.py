@@ -1,0 +1,84 @@
+import pytest
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.core.management import call_command
+from django.db.models import Count, Q, Sum
+
+from coop.audit import audit_seal, audit_verify
+from coop.models import Cooperative, User
+from membership.models import Application, Member, Redemption, ShareCertificate
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()
+            if not model._meta.proxy}
+
+
+def test_seed_demo(capsys, client):
+    """One seed for all the checks: it is the slowest fixture of the suite."""
+    call_command("seed_demo")
+    seeded = capsys.readouterr().out
+    check_believable_cooperative(seeded)
+    check_demo_accounts_can_sign_in(client)
+    check_second_run_changes_nothing(capsys)
+
+
+def check_believable_cooperative(seeded):
+    assert "member@demo.coop / demo-member-2026" in seeded
+    coop = Cooperative.current()
+    assert (coop.name, coop.currency) == ("Lightbox Photographers' Cooperative", "EUR")
+
+    members = Member.objects.all()
+    assert 200 <= members.count() <= 600
+    statuses = dict(members.values_list("status").annotate(n=Count("pk")))
+    assert statuses["active"] > 100
+    assert statuses["awaiting_payment"] > 5
+    assert statuses["exited"] > 3
+    assert members.filter(status="awaiting_payment", paid_minor__gt=0).exists()  # instalments
+    assert members.filter(kind="organisation", stakeholder_class__slug="clients").exists()
+    assert members.filter(referred_by__isnull=False).exists()
+    assert members.filter(directory_visible=False).exists()
+    assert set(members.values_list("stakeholder_class__slug", flat=True)) == {
+        "photographers", "clients", "staff"}
+    assert Application.objects.filter(status="pending").count() >= 10
+    assert Application.objects.filter(status="rejected").exists()
+    assert Application.objects.filter(source="paper").exists()
+    assert Redemption.objects.count() == statuses["exited"]
+
+    # the register is consistent with the money, as the services keep it
+    for member in members.select_related("subscription").annotate(
+            issued=Count("certificates", filter=Q(certificates__status="issued"))):
+        assert member.issued == member.shares_held
+        if member.status != "exited":
+            assert member.shares_held == min(
+                member.paid_minor // member.subscription.share_price_minor,
+                member.subscription.shares)
+    paid = Member.objects.aggregate(total=Sum("paid_minor"))["total"]
+    assert paid > 0
+    numbers = sorted(ShareCertificate.objects.values_list("certificate_number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))  # gap-free
+    # and the audit trail is real: it seals into a valid chain
+    audit_seal()
+    assert audit_verify().ok
+
+
+def check_demo_accounts_can_sign_in(client):
+    member_user = User.objects.get(email="member@demo.coop")
+    assert member_user.check_password("demo-member-2026")
+    assert member_user.member.status == "active"
+    assert member_user.member.certificates.filter(status="issued").count() == 4
+    staff = User.objects.get(email="staff@demo.coop")
+    assert staff.check_password("demo-staff-2026") and staff.is_staff and staff.is_superuser
+    for user in (member_user, staff):
+        assert EmailAddress.objects.get(user=user).verified
+    assert not EmailAddress.objects.filter(verified=False).exists()
+    assert client.login(email="member@demo.coop", password="demo-member-2026")
+
+
+def check_second_run_changes_nothing(capsys):
+    before = row_counts()
+    call_command("seed_demo")
+    assert "already seeded" in capsys.readouterr().out
+    assert row_counts() == before
