@@ -1,1 +1,23 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("categories/", api.CategoryListView.as_view(), name="api-categories"),
+    path("proposals/", api.ProposalListView.as_view(), name="api-proposals"),
+    path("proposals/<int:id>/", api.ProposalDetailView.as_view(), name="api-proposal"),
+    path("proposals/<int:id>/submit/", api.ProposalSubmitView.as_view(),
+         name="api-proposal-submit"),
+    path("proposals/<int:id>/withdraw/", api.ProposalWithdrawView.as_view(),
+         name="api-proposal-withdraw"),
+    path("proposals/<int:id>/open/", api.ProposalOpenView.as_view(), name="api-proposal-open"),
+    path("proposals/<int:id>/ballots/", api.BallotView.as_view(), name="api-proposal-ballots"),
+    path("proposals/<int:id>/close/", api.ProposalCloseView.as_view(),
+         name="api-proposal-close"),
+    path("proposals/<int:id>/cancel/", api.ProposalCancelView.as_view(),
+         name="api-proposal-cancel"),
+    path("proposals/<int:id>/result/", api.ProposalResultView.as_view(),
+         name="api-proposal-result"),
+    path("proposals/<int:id>/receipts/", api.PublishedReceiptsView.as_view(),
+         name="api-proposal-receipts"),
+]

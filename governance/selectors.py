@@ -1,0 +1,150 @@
+"""Every non-trivial read of the governance pillar, for the API and the browser views.
+
+None of these decides *who* may see what: callers check that first, then ask for the rows.
+They never return a choice next to a voter, and never a choice at all while a vote is open:
+turnout (participation, from `Elector.voted_at`) is live, choices come only from the stored
+result of a closed vote.
+
+Query counts are constant in the number of proposals and in the size of the electorate: the
+live turnout is a correlated subquery evaluated only for open (or cancelled) votes, the options
+one prefetch. The tests pin them.
+"""
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from membership.models import Member
+
+from .models import Ballot, Category, Elector, Proposal, ProposalOption, SecretBallot
+
+# Statuses whose electorate was frozen but whose count is not stored (yet): count live.
+_LIVE_COUNT = (Proposal.Status.VOTING, Proposal.Status.CANCELLED)
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.order_by("slug")
+
+
+def _live_ballots_cast() -> Coalesce:
+    voted = (
+        Elector.objects.filter(proposal=OuterRef("pk"), voted_at__isnull=False)
+        .order_by()
+        .values("proposal")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(voted, output_field=IntegerField()), Value(0))
+
+
+def _proposals(*, member: Member | None = None, include_drafts_of_others: bool = False):
+    proposals = (
+        Proposal.objects.select_related("category", "author")
+        .prefetch_related(
+            Prefetch("options", queryset=ProposalOption.objects.order_by("position", "pk"))
+        )
+        .annotate(
+            # The stored count once closed; the live turnout while open; nothing before.
+            ballots_cast_now=Case(
+                When(status__in=_LIVE_COUNT, then=_live_ballots_cast()),
+                When(status=Proposal.Status.CLOSED, then="ballots_cast"),
+                default=None,
+                output_field=IntegerField(),
+            )
+        )
+    )
+    if member is not None:
+        electors = Elector.objects.filter(proposal=OuterRef("pk"), member_id=member.pk)
+        proposals = proposals.annotate(
+            is_elector=Exists(electors),
+            has_voted=Exists(electors.filter(voted_at__isnull=False)),
+        )
+    if not include_drafts_of_others:
+        # A draft is its author's work in progress: nobody else sees it.
+        visible = ~Q(status=Proposal.Status.DRAFT)
+        if member is not None:
+            visible |= Q(author_id=member.pk)
+        proposals = proposals.filter(visible)
+    return proposals
+
+
+def proposals_for_list(
+    *,
+    member: Member | None = None,
+    status: str | None = None,
+    include_drafts_of_others: bool = False,
+) -> QuerySet[Proposal]:
+    """Proposals newest first, with `ballots_cast_now` and (given a member) `is_elector` and
+    `has_voted`. Staff and partner keys pass include_drafts_of_others=True."""
+    proposals = _proposals(member=member, include_drafts_of_others=include_drafts_of_others)
+    if status:
+        proposals = proposals.filter(status=status)
+    return proposals.order_by("-created_at", "-pk")
+
+
+def proposal_detail(
+    *, proposal_id: int, member: Member | None = None, include_drafts_of_others: bool = False
+) -> Proposal | None:
+    """One proposal annotated like the list, or None when unknown or not visible."""
+    return (
+        _proposals(member=member, include_drafts_of_others=include_drafts_of_others)
+        .filter(pk=proposal_id)
+        .first()
+    )
+
+
+def result_for_api(proposal: Proposal) -> dict:
+    """The stored result of a closed vote in the shape of API.md. Call it only once the vote is
+    closed; `Proposal.result` is written by the close and never changes afterwards."""
+    stored = proposal.result or {}
+    by_class = {}
+    for slug, entry in (stored.get("by_class") or {}).items():
+        by_class[slug] = {
+            "electorate": entry.get("electorate", 0),
+            "cast": entry.get("cast", 0),
+            # None for a class of a secret vote with too few voters to show its choices.
+            "totals": entry.get("totals"),
+            "quorum_met": entry.get("quorum_met"),
+            "share": entry.get("share"),
+            "passed": entry.get("passed"),
+        }
+    data = {
+        "outcome": stored.get("outcome", proposal.outcome),
+        "electorate": stored.get("electorate", proposal.electorate_size),
+        "ballots_cast": stored.get("ballots_cast", proposal.ballots_cast),
+        "turnout": stored.get("turnout"),
+        "quorum_met": stored.get("quorum_met"),
+        "totals": stored.get("totals") or {},
+        "by_class": by_class,
+        "weighted_yes": stored.get("weighted_yes"),
+        "tie_seed": stored.get("tie_seed") or proposal.tie_seed or None,
+        "tie_seed_hash": stored.get("tie_seed_hash") or proposal.tie_seed_hash or None,
+        "tie_break_used": bool(stored.get("tie_break_used")),
+    }
+    if proposal.uses_options:
+        data["winners"] = list(stored.get("winners") or [])
+        data["rounds"] = list(stored.get("rounds") or [])
+    return data
+
+
+def published_receipts(proposal: Proposal) -> QuerySet:
+    """The receipts and their ballots after the close, so that every voter can check their own:
+    receipt → choice, never a member, never a class (a class of one would name its voter).
+    Ordered by receipt, an HMAC, so the order says nothing about who voted or when."""
+    box = SecretBallot.objects if proposal.secret else Ballot.objects
+    return (
+        box.filter(proposal=proposal)
+        .order_by("receipt")
+        .values("receipt", "choice", "approvals", "ranking", "reason")
+    )

@@ -1,0 +1,43 @@
+"""Governance test data through the real services (so every rule and audit record applies)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from governance import services
+from governance.models import Category, Proposal
+
+
+def make_proposal(
+    *,
+    author=None,
+    category: str = "general",
+    method: str = "yes_no",
+    options: list[str] | None = None,
+    seats: int | None = None,
+    closes_in: timedelta = timedelta(days=4),
+    title: str = "Buy a cargo bike",
+    body: str = "For deliveries in town.",
+    **rules,
+) -> Proposal:
+    """A proposal in discussion (or a draft with draft=True). Approval and ranked votes get
+    three options and one seat unless told otherwise. Without an author it is a partner's."""
+    if method in ("approval", "ranked") and options is None:
+        options = ["Alice", "Bob", "Chandra"]
+    return services.proposal_create(
+        title=title,
+        body=body,
+        author=author,
+        category=Category.objects.get(slug=category),
+        method=method,
+        options=options,
+        seats=seats if seats is not None else (1 if options else None),
+        closes_at=timezone.now() + closes_in,
+        **rules,
+    )
+
+
+def open_proposal(proposal: Proposal | None = None, **kwargs) -> Proposal:
+    """Open the vote (needs at least one active member: the electorate is frozen now)."""
+    proposal = proposal or make_proposal(**kwargs)
+    return services.proposal_open(proposal=proposal)
