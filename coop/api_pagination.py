@@ -3,6 +3,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+MAX_PAGE = 1_000_000
+
+
 class Pagination(PageNumberPagination):
     """`{next, previous, results}` (API.md); the count is left out on purpose: counting a
     100,000-row table on every page costs more than the page itself."""
@@ -32,9 +35,11 @@ class Pagination(PageNumberPagination):
         if not page_size:
             return None
         try:
-            self.page_number = max(1, int(request.query_params.get(self.page_query_param, 1)))
+            self.page_number = int(request.query_params.get(self.page_query_param, 1))
         except (TypeError, ValueError):
             self.page_number = 1
+        # Bounded so the OFFSET always fits the database's integer (SQLite errs beyond 2**63).
+        self.page_number = min(max(1, self.page_number), MAX_PAGE)
         offset = (self.page_number - 1) * page_size
         rows = list(queryset[offset : offset + page_size + 1])
         self.has_next = len(rows) > page_size

@@ -70,7 +70,7 @@ def _notify(proposal: Proposal, kind: str, electors) -> int:
             .exclude(member__email="")
             .values_list("member__email", flat=True)
         )
-        sent += send_mass_mail([(subject, body, None, [e]) for e in emails], fail_silently=True)
+        sent += send_mass_mail([(subject, body, None, [e]) for e in emails])
     return sent
 
 
@@ -106,4 +106,4 @@ def notify_comment(comment_id: int) -> int:
         title=comment.proposal.title
     )
     body = _body(comment.proposal, Notification.Kind.COMMENT)
-    return send_mass_mail([(subject, body, None, [e]) for e in emails], fail_silently=True)
+    return send_mass_mail([(subject, body, None, [e]) for e in emails])
