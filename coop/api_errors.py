@@ -69,7 +69,8 @@ def problem_exception_handler(exc, context):
                                 code="invalid", errors=errors)
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     code = getattr(exc, "default_code", "error")
-    headers = {k: v for k, v in response.headers.items() if k in ("Retry-After", "WWW-Authenticate")}
+    headers = {k: v for k, v in response.headers.items()
+               if k in ("Retry-After", "WWW-Authenticate")}
     title = {401: "Not authenticated", 403: "Not allowed", 404: "Not found",
              405: "Method not allowed", 429: "Too many requests"}.get(response.status_code, "Error")
     return problem_response(response.status_code, title, str(detail), code=code, headers=headers)

@@ -15,7 +15,8 @@ def _actor_fields(actor) -> tuple[int | None, str]:
     return actor.pk, "user"
 
 
-def audit_record(*, action: str, object_type: str, object_id, actor=None, facts=None) -> AuditRecord:
+def audit_record(*, action: str, object_type: str, object_id, actor=None,
+                 facts=None) -> AuditRecord:
     """Write one audit record; call it inside the service's transaction."""
     actor_id, actor_kind = _actor_fields(actor)
     return AuditRecord.objects.create(

@@ -154,6 +154,9 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["caller", "path", "key"], name="idempotency_once")
         ]
 
+    def __str__(self):
+        return f"{self.caller} {self.path} {self.key}"
+
 
 class Heartbeat(models.Model):
     """One row per minute in which the platform's background jobs ran (read by vitality)."""

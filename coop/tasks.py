@@ -1,3 +1,5 @@
+import contextlib
+
 from celery import shared_task
 from django.db import IntegrityError
 from django.utils import timezone
@@ -11,10 +13,8 @@ from .models import Heartbeat
 def heartbeat() -> None:
     """Record that the background jobs ran this minute (uptime for the vitality dashboard)."""
     minute = timezone.now().replace(second=0, microsecond=0)
-    try:
+    with contextlib.suppress(IntegrityError):  # another worker recorded this minute first
         Heartbeat.objects.get_or_create(minute=minute)
-    except IntegrityError:
-        pass  # another worker recorded this minute first
 
 
 @shared_task

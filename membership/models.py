@@ -71,7 +71,8 @@ class Application(models.Model):
         ordering = ["submitted_at", "pk"]
         constraints = [
             # A person has at most one application in play (pending or approved).
-            models.UniqueConstraint(fields=["user"], condition=Q(status__in=["pending", "approved"]),
+            models.UniqueConstraint(fields=["user"],
+                                    condition=Q(status__in=["pending", "approved"]),
                                     name="one_live_application_per_user"),
             models.CheckConstraint(condition=Q(shares__gte=1), name="application_shares_gte_1"),
         ]

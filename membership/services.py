@@ -15,8 +15,8 @@ from .models import (
     Counter,
     Kind,
     Member,
-    RegisterEvent,
     Redemption,
+    RegisterEvent,
     ShareCertificate,
     SharePayment,
     ShareSubscription,
@@ -195,8 +195,9 @@ def application_reject(*, application: Application, reason: str, actor=None) -> 
 # --- payments and the register ------------------------------------------------------------
 
 def _lock_member(member: Member) -> Member:
-    return (Member.objects.select_for_update(of=("self",)).select_related("subscription", "stakeholder_class")
-            .get(pk=member.pk))
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to subscription.
+    return (Member.objects.select_for_update(of=("self",))
+            .select_related("subscription", "stakeholder_class").get(pk=member.pk))
 
 
 def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None, actor) -> None:
@@ -289,8 +290,9 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
     audit_record(action="payment.recorded", object_type="member", object_id=member.member_number,
                  actor=actor, facts={"payment": payment.pk, "amount_minor": amount_minor,
                                      "paid_on": paid_on.isoformat()})
-    _reconcile_holding(member, on=paid_on, payment=payment, actor=actor)
+    # Queued before the reconciliation's "you are now active" email, so the receipt comes first.
     _on_commit_email("payment_recorded", payment_id=payment.pk)
+    _reconcile_holding(member, on=paid_on, payment=payment, actor=actor)
     return payment
 
 
