@@ -33,9 +33,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from coop.api_auth import HasScope, IsSignedInPerson, IsStaffUser, acting_user, actor_of, api_key_of
+from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.errors import Conflict
 from coop.idempotency import idempotent
-from membership.api import IDEMPOTENCY_KEY, problems
 from membership.models import Member
 
 from . import selectors, services

@@ -17,7 +17,7 @@ Who sees what:
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser
@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsSignedInPerson, IsStaffUser, acting_user, actor_of, api_key_of
+from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 
 from . import selectors, services
@@ -35,43 +36,6 @@ CanWrite = HasScope(WRITE) | IsStaffUser
 CanRead = HasScope(READ) | IsStaffUser
 
 
-# --- schema helpers -----------------------------------------------------------------------
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details, as every error of this API is answered."""
-
-    type = serializers.URLField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
-        help_text="Field name → messages, for validation failures.",
-    )
-
-
-_PROBLEM_DESCRIPTIONS = {
-    400: "Invalid input (`errors` maps each field to its messages).",
-    401: "Not authenticated.",
-    403: "Not allowed for this caller.",
-    404: "Unknown (or not visible to this caller).",
-    409: "Conflicts with the current state, or an Idempotency-Key reused with another body.",
-}
-
-
-def problems(*codes: int) -> dict:
-    return {
-        (code, "application/problem+json"): OpenApiResponse(ProblemSerializer,
-                                                             _PROBLEM_DESCRIPTIONS[code])
-        for code in codes
-    }
-
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Retry safely: the same key and body replay the first response (kept 48 h); "
-                "the same key with another body answers 409.",
-)
 MEMBER_NUMBER = OpenApiParameter("member_number", OpenApiTypes.INT, OpenApiParameter.PATH)
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
