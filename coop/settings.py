@@ -155,6 +155,11 @@ else:
     for _folder in (_queue, VAR_DIR / "celery-control"):
         _folder.mkdir(parents=True, exist_ok=True)
 
+if TESTING:
+    # Each test run gets its own in-process cache: clearing a shared file or Redis cache between
+    # tests would disturb other runs on the machine (and flush the broker's queue bindings).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
