@@ -4,21 +4,36 @@ PY ?= python3
 UV := $(PY) -m uv
 VENV := .venv/bin
 
-.PHONY: bootstrap install demo test lint migrate
+.PHONY: bootstrap install demo test lint migrate check-deploy compose-config
 
+# uv from PyPI when the machine has none, then the locked environment in .venv.
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install -q uv
 	@$(UV) sync --frozen
 
 install: bootstrap
 
-demo: bootstrap
+migrate: bootstrap
 	$(VENV)/python manage.py migrate --noinput
+
+# Embedded default: SQLite in var/, background jobs on the filesystem broker, no services.
+demo: migrate
 	$(VENV)/python manage.py seed_demo
 	bash bin/demo
 
+# The whole suite. DATABASE_URL / REDIS_URL, when set, put it on PostgreSQL and Redis (and run
+# the tests marked postgres and redis); static files come from the app folders in tests, so
+# no collectstatic step is needed. Extra arguments: make test PYTEST_ARGS="-k ledger -x".
 test: bootstrap
 	TESTING=true $(VENV)/pytest $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/ruff check .
+
+# The production settings as CI checks them.
+check-deploy: bootstrap
+	DEBUG=false SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  ALLOWED_HOSTS=coop.example.org $(VENV)/python manage.py check --deploy --fail-level WARNING
+
+compose-config:
+	docker-compose --env-file .env.example -f docker-compose.yml config -q

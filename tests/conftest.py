@@ -49,3 +49,84 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+class CeleryWorkerProcess:
+    """A real `celery -A coop worker` subprocess, consuming a queue of its own."""
+
+    def __init__(self, process, queue: str, log_path):
+        self.process = process
+        self.queue = queue
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until(self, condition, timeout: float = 30.0, what: str = "the condition"):
+        """Poll `condition()` until it is truthy; on timeout fail with the worker's log."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            if self.process.poll() is not None:
+                pytest.fail(f"the Celery worker exited ({self.process.returncode}):\n{self.log()}")
+            time.sleep(0.2)
+        pytest.fail(f"timed out after {timeout}s waiting for {what}; worker log:\n{self.log()}")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """Starts a real Celery worker on REDIS_URL against the test database (PostgreSQL: the
+    worker is another process, so it needs a database it can reach and rows committed by the
+    test, hence transactional_db). Switches eager mode off and sends the app's tasks to a
+    queue only this worker consumes, so a demo or another run on the same Redis cannot take
+    them. Use it in tests marked `redis` and `postgres`; `.delay()` then really goes through
+    the broker."""
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.db import connection
+
+    from coop.celery import app
+
+    if not _postgres_available():
+        pytest.skip("a real worker needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if reason := _redis_reason():
+        pytest.skip(f"a real worker needs Redis: {reason}")
+
+    # pytest-django runs the tests on test_<name>: point the worker at that database.
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    test_db_url = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "DATABASE_URL": test_db_url, "TESTING": "true",
+           "CELERY_TASK_ALWAYS_EAGER": "false"}
+    log_path = tmp_path / "celery-worker.log"
+    base_dir = Path(__file__).resolve().parent.parent
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "coop", "worker", "--pool=solo",
+             "--loglevel=INFO", "-Q", queue, "-n", f"{queue}@%h",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=base_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    worker = CeleryWorkerProcess(process, queue, log_path)
+    saved = app.conf.task_always_eager, app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    try:
+        worker.wait_until(lambda: "ready." in worker.log(), what="the worker to be ready")
+        yield worker
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = saved
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
