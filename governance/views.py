@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coop.errors import InvalidInput, NotAllowed, ServiceError
 from membership.models import Member
+from membership.selectors import member_of
 
 from . import services, tally
 from .forms import (
@@ -94,12 +95,7 @@ class Viewer:
 
 
 def _viewer(request) -> Viewer:
-    member = (
-        Member.objects.select_related("stakeholder_class").filter(user=request.user).first()
-        if request.user.is_authenticated
-        else None
-    )
-    return Viewer(user=request.user, member=member)
+    return Viewer(user=request.user, member=member_of(request.user))
 
 
 def _members_only(request):

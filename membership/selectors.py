@@ -10,6 +10,7 @@ Query counts are constant in the number of members: every list joins what it sho
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from .models import (
@@ -196,7 +197,11 @@ def member_of(user) -> Member | None:
     """The signed-in person's member row (any status), or None."""
     if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         return None
-    return Member.objects.select_related("stakeholder_class").filter(user=user).first()
+    member = Member.objects.select_related("stakeholder_class").filter(user=user).first()
+    # Remember it (or its absence) on the user, so `user.member` in the layout costs no query.
+    # (request.user is a lazy wrapper: the field cache is set through the model's descriptor.)
+    get_user_model().member.related.set_cached_value(user, member)
+    return member
 
 
 def application_of(user) -> Application | None:
