@@ -130,3 +130,28 @@ def celery_worker_process(transactional_db, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(autouse=True)
+def _seeded_categories(request):
+    """Transactional tests flush every table, including the categories a data migration seeds;
+    put them back so each such test starts from the state a fresh database has."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        (marker is not None and (marker.kwargs.get("transaction") or
+                                 (marker.args and marker.args[0])))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    )
+    if transactional:
+        import importlib
+
+        request.getfixturevalue("transactional_db")
+        from governance.models import Category
+
+        migration = importlib.import_module("governance.migrations.0002_initial_categories")
+        for slug, name, quorum, threshold, hours in migration.CATEGORIES:
+            Category.objects.get_or_create(slug=slug, defaults={
+                "name": name, "min_quorum_percent": quorum, "min_threshold": threshold,
+                "min_voting_hours": hours})
+    yield

@@ -18,11 +18,8 @@ from governance.models import Ballot, BallotRevision, Elector, Proposal, SecretB
 from tests.governance.factories import open_proposal
 from tests.membership.factories import make_member
 
-# serialized_rollback: the flush between tests would otherwise drop the seeded categories.
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# (tests/conftest.py puts back the seeded categories the flush between tests removes.)
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 class Caller:
