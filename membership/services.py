@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from coop.audit import audit_record
@@ -222,10 +223,15 @@ def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None
         audit_record(action="shares.issued", object_type="member", object_id=member.member_number,
                      actor=actor, facts={"certificates": numbers, "on": on.isoformat()})
     elif target < current:
-        # The latest issued shares are the ones the reversed money paid for.
+        # The shares the reversed payment completed go first (RULES.md §1: "shares it paid for
+        # are cancelled"), then the latest issued ones.
+        order = ["-certificate_number"]
+        if payment is not None and payment.reverses_id:
+            order.insert(0, Case(When(payment_id=payment.reverses_id, then=Value(0)),
+                                 default=Value(1)))
         cancelled = list(
             ShareCertificate.objects.filter(member=member, status=ShareCertificate.Status.ISSUED)
-            .order_by("-certificate_number")[: current - target]
+            .order_by(*order)[: current - target]
         )
         for certificate in cancelled:
             certificate.status = ShareCertificate.Status.CANCELLED
