@@ -1,13 +1,13 @@
 """The member pages. They read through membership.selectors (constant query counts, pinned in
 tests/membership/test_views.py) and write only through membership.services."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +24,41 @@ from .models import Application, Member, ShareCertificate, StakeholderClass
 
 CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
 DIRECTORY_PAGE_SIZE = 25
+MAX_PAGE = 100_000
+
+
+@dataclass
+class CountlessPage:
+    """A page of results without COUNT(*): counting 100,000 members on every request cost more
+    than the page itself, so we fetch one row more than the page to know if there is a next."""
+
+    object_list: list
+    number: int
+    has_next: bool
+
+    @classmethod
+    def of(cls, queryset, number, size: int) -> "CountlessPage":
+        try:
+            number = min(max(1, int(number)), MAX_PAGE)
+        except (TypeError, ValueError):
+            number = 1
+        offset = (number - 1) * size
+        rows = list(queryset[offset:offset + size + 1])
+        return cls(object_list=rows[:size], number=number, has_next=len(rows) > size)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -171,10 +206,9 @@ def directory(request):
         q = form.cleaned_data["q"].strip()
         chosen = form.cleaned_data["stakeholder_class"]
         stakeholder_class = chosen.slug if chosen else None
-    paginator = Paginator(
+    page = CountlessPage.of(
         selectors.member_directory(search=q, stakeholder_class=stakeholder_class),
-        DIRECTORY_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+        request.GET.get("page"), DIRECTORY_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return _render(request, "membership/directory.html", {
