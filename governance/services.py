@@ -1,10 +1,13 @@
 """Every write of the governance pillar (RULES.md §2). Browser, API and deadline job call these.
 
-Casting and closing are serialised per proposal: a ballot takes a SHARE lock on the proposal
-row (ballots don't wait for each other), closing takes an UPDATE lock (it waits for ballots in
+Casting and closing are serialised per proposal: a ballot takes a shared lock on the proposal
+(ballots don't wait for each other), closing takes an exclusive one (it waits for ballots in
 flight to commit, and ballots that come after it see the vote closed). So a ballot is counted
-if and only if it committed while the vote was open. On SQLite every writing transaction is
-IMMEDIATE, which serialises them all and gives the same guarantee.
+if and only if it committed while the vote was open. On PostgreSQL these are transaction-level
+advisory locks, not row locks: a row's FOR SHARE lock lets new sharers in past a waiting FOR
+UPDATE, so a steady stream of ballots could postpone the close indefinitely, whereas the lock
+manager queues new shared requests behind a waiting exclusive one. On SQLite every writing
+transaction is IMMEDIATE, which serialises them all and gives the same guarantee.
 """
 
 import hashlib
@@ -98,6 +101,7 @@ def _validated_rules(
         errors["class_quorum_percent"] = ["Must be a whole percentage from 0 to 100."]
     labels = [label.strip() for label in options or []]
     if method in (Method.APPROVAL, Method.RANKED):
+        seats = 1 if seats is None else seats  # API.md: `seats?` is optional, one seat
         if len(labels) < 2 or any(not label for label in labels):
             errors["options"] = ["Give at least two options, none empty."]
         elif len(set(labels)) != len(labels):
@@ -210,7 +214,22 @@ def proposal_create(
     return proposal
 
 
+_PROPOSAL_LOCK_SPACE = 7272  # first key of the advisory locks on proposals (see the docstring)
+
+
+def _advisory_lock(proposal_id: int, *, shared: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {function}(%s::int4, %s::int4)",
+            [_PROPOSAL_LOCK_SPACE, proposal_id % 2**31],
+        )
+
+
 def _lock(proposal_id: int) -> Proposal:
+    _advisory_lock(proposal_id, shared=False)
     return Proposal.objects.select_for_update().select_related("category").get(pk=proposal_id)
 
 
@@ -353,12 +372,7 @@ class CastResult:
 
 
 def _lock_for_ballot(proposal_id: int) -> Proposal:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {Proposal._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
-                [proposal_id],
-            )
+    _advisory_lock(proposal_id, shared=True)
     return Proposal.objects.get(pk=proposal_id)
 
 
@@ -482,10 +496,15 @@ def _tally_inputs(proposal: Proposal) -> dict:
         ):
             ballots.extend([tally.Ballot(voter_class=slug, choice=choice)] * n)
     else:
-        for slug, approvals, ranking in rows.values_list("class_slug", "approvals", "ranking"):
-            ballots.append(
-                tally.Ballot(voter_class=slug, approvals=tuple(approvals), ranking=tuple(ranking))
-            )
+        # Identical ballots are grouped in the database too: the JSON of 100,000 rows decoded
+        # one by one took longer than the whole tally.
+        field = "approvals" if proposal.method == Method.APPROVAL else "ranking"
+        for slug, picks, n in (
+            rows.values("class_slug", field)
+            .annotate(n=Count("pk"))
+            .values_list("class_slug", field, "n")
+        ):
+            ballots.extend([tally.Ballot(voter_class=slug, **{field: tuple(picks)})] * n)
     return {"electorate_by_class": electorate, "class_weights": weights, "ballots": ballots}
 
 
@@ -505,6 +524,26 @@ def _result_dict(proposal: Proposal, result: tally.Result) -> dict:
 def _rewrite_secret_box(proposal: Proposal) -> None:
     """Shuffle the ballot box and give every ballot a new random id in one transaction, so the
     physical order of the rows says nothing about when (or by whom) they were cast."""
+    if connection.vendor == "postgresql":
+        # In SQL: through Python, 100,000 ballots took about 9 s to rewrite. gen_random_uuid()
+        # draws from the strong random source, for the new ids and for the shuffle.
+        table = SecretBallot._meta.db_table
+        columns = "receipt, class_slug, choice, approvals, ranking, reason"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE governance_box_rewrite AS SELECT {columns} "  # noqa: S608
+                f"FROM {table} WHERE proposal_id = %s",
+                [proposal.pk],
+            )
+            cursor.execute(f"DELETE FROM {table} WHERE proposal_id = %s", [proposal.pk])  # noqa: S608
+            cursor.execute(
+                f"INSERT INTO {table} (id, proposal_id, {columns}) "  # noqa: S608
+                f"SELECT gen_random_uuid(), %s, {columns} FROM governance_box_rewrite "
+                f"ORDER BY gen_random_uuid()",
+                [proposal.pk],
+            )
+            cursor.execute("DROP TABLE governance_box_rewrite")
+        return
     rows = list(
         SecretBallot.objects.filter(proposal=proposal).values(
             "receipt", "class_slug", "choice", "approvals", "ranking", "reason"
