@@ -16,9 +16,12 @@ def _actor_fields(actor) -> tuple[int | None, str]:
 
 
 def audit_record(*, action: str, object_type: str, object_id, actor=None,
-                 facts=None) -> AuditRecord:
-    """Write one audit record; call it inside the service's transaction."""
+                 actor_user_id: int | None = None, facts=None) -> AuditRecord:
+    """Write one audit record; call it inside the service's transaction. `actor_user_id`
+    names a user by id where loading the user would cost a query for nothing."""
     actor_id, actor_kind = _actor_fields(actor)
+    if actor is None and actor_user_id is not None:
+        actor_id, actor_kind = actor_user_id, "user"
     return AuditRecord.objects.create(
         action=action,
         object_type=object_type,

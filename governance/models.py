@@ -161,8 +161,18 @@ class Elector(models.Model):
 
     `voted_at` is participation only: for secret ballots nothing here says what was chosen."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="electors")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique (proposal, member) index serves lookups by proposal, and
+    # a second, smaller index tempted PostgreSQL into scanning a fresh electorate row by row
+    # (its statistics don't know the new proposal yet) for every ballot.
+    # No database foreign-key constraints here: electors are only ever written by the single
+    # INSERT ... SELECT of proposal_open, from the member table, while it holds the proposal's
+    # lock, so every reference is valid by construction; the constraint triggers would check
+    # (and KEY SHARE-lock) 100,000 member rows one by one and doubled the time to open a vote.
+    # Members and proposals are never deleted (PROTECT, and no delete in admin or services).
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="electors",
+                                 db_index=False, db_constraint=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+",
+                               db_constraint=False)
     class_slug = models.CharField(max_length=50)
     vote_weight = models.PositiveIntegerField()
     voted_at = models.DateTimeField(null=True, blank=True)
@@ -172,7 +182,6 @@ class Elector(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["proposal", "member"], name="one_elector_per_member")
         ]
-        indexes = [models.Index(fields=["proposal", "class_slug"])]
 
     def __str__(self):
         return f"Elector {self.member_id} on {self.proposal_id}"
@@ -181,7 +190,8 @@ class Elector(models.Model):
 class Ballot(models.Model):
     """The current open (non-secret) ballot of a member on a proposal."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="ballots")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="ballots",
+                                 db_index=False)  # the unique (proposal, member) index serves
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     class_slug = models.CharField(max_length=50)
     choice = models.CharField(max_length=10, blank=True)

@@ -398,8 +398,8 @@ def ballot_cast(
         raise NotAllowed(
             "You are not in the electorate of this vote (members active when it opened)."
         )
-    status = Member.objects.values_list("status", flat=True).get(pk=member.pk)
-    if status != Member.Status.ACTIVE:
+    # The member was read by this request; a fresh read would cost a query on the hot path.
+    if member.status != Member.Status.ACTIVE:
         raise Conflict(
             "You are no longer an active member: a ballot you cast still counts but "
             "cannot be changed."
@@ -412,7 +412,8 @@ def ballot_cast(
         approvals=tuple(approvals or ()) if proposal.method == Method.APPROVAL else (),
         ranking=tuple(ranking or ()) if proposal.method == Method.RANKED else (),
     )
-    option_ids = list(proposal.options.values_list("pk", flat=True))
+    option_ids = (list(proposal.options.values_list("pk", flat=True))
+                  if proposal.uses_options else [])
     try:
         tally.validate_ballot(proposal.method, ballot, option_ids)
     except tally.TallyError as exc:
@@ -438,7 +439,10 @@ def ballot_cast(
                 proposal=proposal, receipt=receipt, class_slug=elector.class_slug, **content
             )
     else:
-        current = Ballot.objects.filter(proposal=proposal, member_id=member.pk).first()
+        # The elector row (locked above) says whether a ballot exists: a first ballot needs
+        # no lookup.
+        current = (Ballot.objects.filter(proposal=proposal, member_id=member.pk).first()
+                   if replaced else None)
         revision = current.revision + 1 if current else 1
         if current:
             Ballot.objects.filter(pk=current.pk).update(cast_at=now, revision=revision, **content)
@@ -462,7 +466,7 @@ def ballot_cast(
         action="ballot.cast",
         object_type="proposal",
         object_id=proposal.pk,
-        actor=member.user,
+        actor_user_id=member.user_id,
         facts={"member_number": member.member_number, "replaced": replaced},
     )
     return CastResult(receipt=receipt, replaced=replaced)
