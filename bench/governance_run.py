@@ -27,7 +27,7 @@ api       POST /api/v1/proposals/{id}/ballots/ under gunicorn on 127.0.0.1 (4 wo
           latencies are wrk's (client side, queueing for a worker included) and the server
           times come from gunicorn's access log (%(D)s, the worker's time on the request).
 
-Results are printed as JSON lines (prefix RESULT) for docs/benchmarks-governance.md.
+Results are printed as JSON lines (prefix RESULT) for docs/benchmarks.md.
 """
 
 import argparse
