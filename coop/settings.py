@@ -344,7 +344,7 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 # Audit receipts for secret ballots are HMACs under this key (separate from SECRET_KEY so the
 # session key can be rotated without breaking receipts).
-BALLOT_RECEIPT_KEY = os.environ.get("BALLOT_RECEIPT_KEY", SECRET_KEY)
+BALLOT_RECEIPT_KEY = os.environ.get("BALLOT_RECEIPT_KEY") or SECRET_KEY
 
 LOGGING = {
     "version": 1,
