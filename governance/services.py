@@ -50,6 +50,12 @@ def receipt_for(proposal_id: int, member_id: int) -> str:
     return hmac.new(settings.BALLOT_RECEIPT_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _audit(proposal: Proposal, action: str, actor, facts: dict | None = None) -> None:
+    audit_record(
+        action=action, object_type="proposal", object_id=proposal.pk, actor=actor, facts=facts or {}
+    )
+
+
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
@@ -204,12 +210,11 @@ def proposal_create(
         ProposalOption(proposal=proposal, label=label, position=i)
         for i, label in enumerate(rules["labels"])
     )
-    audit_record(
-        action="proposal.created",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={"status": proposal.status, "method": method, "category": category.slug},
+    _audit(
+        proposal,
+        "proposal.created",
+        actor,
+        {"status": proposal.status, "method": method, "category": category.slug},
     )
     return proposal
 
@@ -264,13 +269,7 @@ def proposal_update(
     if not proposal.title or not proposal.body:
         raise InvalidInput("The proposal needs a title and a text.")
     proposal.save()
-    audit_record(
-        action="proposal.updated",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={},
-    )
+    _audit(proposal, "proposal.updated", actor)
     return proposal
 
 
@@ -285,13 +284,7 @@ def proposal_submit(*, proposal: Proposal, actor) -> Proposal:
     proposal.status = Proposal.Status.DISCUSSION
     proposal.discussion_at = timezone.now()
     proposal.save(update_fields=["status", "discussion_at"])
-    audit_record(
-        action="proposal.discussion",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={},
-    )
+    _audit(proposal, "proposal.discussion", actor)
     return proposal
 
 
@@ -303,13 +296,7 @@ def proposal_withdraw(*, proposal: Proposal, actor) -> Proposal:
         raise Conflict("A proposal can only be withdrawn before voting opens.")
     proposal.status = Proposal.Status.WITHDRAWN
     proposal.save(update_fields=["status"])
-    audit_record(
-        action="proposal.withdrawn",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={},
-    )
+    _audit(proposal, "proposal.withdrawn", actor)
     return proposal
 
 
@@ -345,12 +332,11 @@ def proposal_open(*, proposal: Proposal, actor=None, now: datetime | None = None
     proposal.save(
         update_fields=["status", "opens_at", "electorate_size", "tie_seed", "tie_seed_hash"]
     )
-    audit_record(
-        action="proposal.voting",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={
+    _audit(
+        proposal,
+        "proposal.voting",
+        actor,
+        {
             "electorate": electorate,
             "closes_at": proposal.closes_at.isoformat(),
             "tie_seed_hash": proposal.tie_seed_hash,
@@ -412,8 +398,9 @@ def ballot_cast(
         approvals=tuple(approvals or ()) if proposal.method == Method.APPROVAL else (),
         ranking=tuple(ranking or ()) if proposal.method == Method.RANKED else (),
     )
-    option_ids = (list(proposal.options.values_list("pk", flat=True))
-                  if proposal.uses_options else [])
+    option_ids = (
+        list(proposal.options.values_list("pk", flat=True)) if proposal.uses_options else []
+    )
     try:
         tally.validate_ballot(proposal.method, ballot, option_ids)
     except tally.TallyError as exc:
@@ -441,8 +428,11 @@ def ballot_cast(
     else:
         # The elector row (locked above) says whether a ballot exists: a first ballot needs
         # no lookup.
-        current = (Ballot.objects.filter(proposal=proposal, member_id=member.pk).first()
-                   if replaced else None)
+        current = (
+            Ballot.objects.filter(proposal=proposal, member_id=member.pk).first()
+            if replaced
+            else None
+        )
         revision = current.revision + 1 if current else 1
         if current:
             Ballot.objects.filter(pk=current.pk).update(cast_at=now, revision=revision, **content)
@@ -607,12 +597,11 @@ def proposal_close(
             "implementation_status",
         ]
     )
-    audit_record(
-        action="proposal.closed",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={
+    _audit(
+        proposal,
+        "proposal.closed",
+        actor,
+        {
             "outcome": result.outcome,
             "electorate": result.electorate,
             "ballots_cast": result.ballots_cast,
@@ -654,13 +643,7 @@ def proposal_cancel(*, proposal: Proposal, reason: str, actor=None) -> Proposal:
     proposal.cancel_reason = reason.strip()
     proposal.closed_at = timezone.now()
     proposal.save(update_fields=["status", "cancel_reason", "closed_at"])
-    audit_record(
-        action="proposal.cancelled",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={},
-    )
+    _audit(proposal, "proposal.cancelled", actor)
     return proposal
 
 
@@ -773,13 +756,7 @@ def outcome_statement_set(*, proposal: Proposal, statement: str, actor=None) -> 
         raise Conflict("An outcome statement follows the close.")
     proposal.outcome_statement = statement.strip()
     proposal.save(update_fields=["outcome_statement"])
-    audit_record(
-        action="proposal.statement",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={},
-    )
+    _audit(proposal, "proposal.statement", actor)
     return proposal
 
 
@@ -823,11 +800,5 @@ def implementation_update(
         ]
     )
     update = ImplementationUpdate.objects.create(proposal=proposal, status=status, note=note, on=on)
-    audit_record(
-        action="proposal.implementation",
-        object_type="proposal",
-        object_id=proposal.pk,
-        actor=actor,
-        facts={"status": status, "on": on.isoformat()},
-    )
+    _audit(proposal, "proposal.implementation", actor, {"status": status, "on": on.isoformat()})
     return update
