@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
+from .admin_base import ReadOnlyAdmin
 from .models import AuditRecord, Cooperative, PartnerApiKey, User
 
 
@@ -32,22 +33,13 @@ class CooperativeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "action", "object_type", "object_id", "actor_kind",
                     "actor_id", "seq"]
     list_filter = ["action", "object_type", "actor_kind"]
     search_fields = ["object_id", "action"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PartnerApiKey)

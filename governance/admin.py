@@ -4,6 +4,7 @@ next to its voter: SecretBallot has no voter column, and Elector (who voted) sho
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from coop.errors import ServiceError
 
 from . import services
@@ -20,34 +21,14 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "min_quorum_percent", "min_threshold", "min_voting_hours"]
 
 
-class OptionInline(admin.TabularInline):
+class OptionInline(ReadOnlyInline):
     model = ProposalOption
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    show_change_link = False
 
 
 class ImplementationInline(admin.TabularInline):

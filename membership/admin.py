@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from coop.audit import audit_record
 from coop.errors import ServiceError
 from coop.models import Cooperative
@@ -49,36 +50,6 @@ def show_service_error(request, form: forms.Form | None, exc: ServiceError) -> N
         return
     for name, field_errors in exc.errors.items():
         form.add_error(name if name in form.fields else None, field_errors)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The register and its records are written only by the services: staff look, never edit."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- stakeholder classes --------------------------------------------------------------------
