@@ -288,6 +288,8 @@ SPECTACULAR_SETTINGS = {
         "MemberKindEnum": "membership.models.Kind",
         "SharePaymentKindEnum": "membership.models.SharePayment.Kind",
         "ProposalStatusEnum": "governance.models.Proposal.Status",
+        "ImplementationStatusEnum": "governance.models.Proposal.Implementation",
+        "ImplementationStepEnum": "governance.api.IMPLEMENTATION_STEPS",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -23,9 +23,15 @@ with its receipt; the published receipts list pairs receipts with choices, never
 from fractions import Fraction
 
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -39,7 +45,15 @@ from coop.idempotency import idempotent
 from membership.models import Member
 
 from . import selectors, services
-from .models import CHOICES_BY_METHOD, Category, Method, Proposal, TallyMode
+from .models import (
+    CHOICES_BY_METHOD,
+    Category,
+    Comment,
+    ImplementationUpdate,
+    Method,
+    Proposal,
+    TallyMode,
+)
 from .tally import decimal_string
 
 READ, WRITE = "governance:read", "governance:write"
@@ -194,6 +208,13 @@ class ProposalSerializer(serializers.ModelSerializer):
         return proposal.has_voted
 
 
+class ImplementationUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImplementationUpdate
+        fields = ["status", "note", "on"]
+        read_only_fields = fields
+
+
 class ProposalDetailSerializer(ProposalSerializer):
     author = serializers.SlugRelatedField(
         slug_field="member_number", read_only=True, allow_null=True,
@@ -206,12 +227,15 @@ class ProposalDetailSerializer(ProposalSerializer):
     my_receipt = serializers.SerializerMethodField(
         help_text="Your ballot's receipt once you have voted (find it in the published "
                   "receipts after the close).")
+    implementation_updates = serializers.SerializerMethodField(
+        help_text="The follow-up of a passed proposal, oldest first.")
 
     class Meta(ProposalSerializer.Meta):
         fields = [
             *ProposalSerializer.Meta.fields, "body", "author", "created_at", "quorum_met",
             "turnout", "my_receipt", "cancel_reason", "outcome_statement",
             "implementation_status", "implementation_started_on", "implementation_done_on",
+            "implementation_updates",
         ]
         read_only_fields = fields
 
@@ -240,6 +264,17 @@ class ProposalDetailSerializer(ProposalSerializer):
         if member is None or not getattr(proposal, "has_voted", False):
             return None
         return services.receipt_for(proposal.pk, member.pk)
+
+    @extend_schema_field(ImplementationUpdateSerializer(many=True))
+    def get_implementation_updates(self, proposal) -> list:
+        # Every update moves the status to in_progress or done, so any other proposal (nearly
+        # all of them: not passed, or passed and planned) has none: skip the query. Otherwise
+        # one query (or the prefetch, if a caller gave one).
+        if proposal.implementation_status not in (Proposal.Implementation.IN_PROGRESS,
+                                                  Proposal.Implementation.DONE):
+            return []
+        return ImplementationUpdateSerializer(proposal.implementation_updates.all(),
+                                              many=True).data
 
 
 class ProposalCreateSerializer(serializers.Serializer):
@@ -625,3 +660,152 @@ class PublishedReceiptsView(GenericAPIView):
             raise Conflict("Receipts are published when the vote closes.")
         page = self.paginate_queryset(selectors.published_receipts(proposal))
         return self.get_paginated_response(PublishedBallotSerializer(page, many=True).data)
+
+
+# --- discussion and follow-up -------------------------------------------------------------
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="member_number", read_only=True,
+                                          help_text="The author's member number.")
+    parent = serializers.IntegerField(source="parent_id", read_only=True, allow_null=True,
+                                      help_text="The comment this one answers, if any.")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "parent", "body", "created_at"]
+        read_only_fields = fields
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000)
+    parent = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True,
+        help_text="The id of the comment this one answers (on the same proposal).")
+
+    def validate_parent(self, value):
+        if value is None:
+            return None
+        # Looked up within the proposal: a comment elsewhere is refused like an unknown one,
+        # so a reply never links two discussions.
+        parent = Comment.objects.filter(pk=value, proposal=self.context["proposal"]).first()
+        if parent is None:
+            raise serializers.ValidationError("No such comment on this proposal.")
+        return parent
+
+
+class OutcomeStatementSerializer(serializers.Serializer):
+    statement = serializers.CharField(max_length=20_000)
+
+
+# The statuses an update may move to ("planned" is only where every proposal starts).
+IMPLEMENTATION_STEPS = [
+    (Proposal.Implementation.IN_PROGRESS.value, Proposal.Implementation.IN_PROGRESS.label),
+    (Proposal.Implementation.DONE.value, Proposal.Implementation.DONE.label),
+]
+
+
+class ImplementationCreateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IMPLEMENTATION_STEPS)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    on = serializers.DateField(required=False, allow_null=True,
+                               help_text="When it happened (default: today); not in the future.")
+
+    def validate_on(self, value):
+        if value is not None and value > timezone.localdate():
+            raise serializers.ValidationError("Give the day it happened, not a future one.")
+        return value
+
+
+class ImplementationCreatedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Proposal.Implementation.choices)
+    on = serializers.DateField()
+
+
+class CommentListView(GenericAPIView):
+    serializer_class = CommentSerializer
+    parser_classes = [JSONParser]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsSignedInPerson()]
+        return [CanRead()]
+
+    @extend_schema(operation_id="proposals_comments_list", parameters=[ID, *PAGE],
+                   description="The discussion, oldest first.",
+                   responses={200: CommentSerializer(many=True), **problems(401, 403, 404)})
+    def get(self, request, id):
+        proposal = _target(request, id)
+        comments = (Comment.objects.filter(proposal=proposal).select_related("author")
+                    .order_by("created_at", "pk"))
+        page = self.paginate_queryset(comments)
+        return self.get_paginated_response(CommentSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="proposals_comments_create", parameters=[ID, IDEMPOTENCY_KEY],
+        request=CommentCreateSerializer,
+        description="A member (active or awaiting payment) comments, or answers a comment of "
+                    "the same proposal. A partner key never comments. 409 on a draft or a "
+                    "withdrawn proposal.",
+        responses={201: CommentSerializer, **problems(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, id):
+        member = _caller_member(request)
+        if member is None:
+            raise PermissionDenied("Only members take part in the discussion.")
+        proposal = _target(request, id)
+        return idempotent(request, lambda: self._post(request, proposal, member))
+
+    def _post(self, request, proposal, member):
+        serializer = CommentCreateSerializer(data=request.data, context={"proposal": proposal})
+        serializer.is_valid(raise_exception=True)
+        comment = services.comment_post(proposal=proposal, member=member,
+                                        **serializer.validated_data)
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class OutcomeStatementView(_ProposalActionView):
+    permission_classes = [CanManage]
+    serializer_class = OutcomeStatementSerializer
+
+    @extend_schema(
+        operation_id="proposals_outcome_statement", parameters=[ID],
+        request=OutcomeStatementSerializer,
+        description="Set (or replace) the statement that says what a closed vote means for the "
+                    "cooperative. Staff or governance:write; 409 before the close.",
+        responses={200: OutcomeStatementSerializer, **problems(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, id):
+        proposal = _target(request, id)
+        serializer = OutcomeStatementSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = services.outcome_statement_set(
+            proposal=proposal, statement=serializer.validated_data["statement"],
+            actor=actor_of(request))
+        return Response({"statement": proposal.outcome_statement})
+
+
+class ImplementationView(_ProposalActionView):
+    permission_classes = [CanManage]
+    serializer_class = ImplementationCreatedSerializer
+
+    @extend_schema(
+        operation_id="proposals_implementation_create", parameters=[ID, IDEMPOTENCY_KEY],
+        request=ImplementationCreateSerializer,
+        description="Record the follow-up of a passed proposal: planned → in_progress → done "
+                    "(in_progress may be repeated with a new note; done is final). Staff or "
+                    "governance:write; 409 for a proposal that did not pass or a step not "
+                    "allowed.",
+        responses={201: ImplementationCreatedSerializer, **problems(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, id):
+        proposal = _target(request, id)
+        return idempotent(request, lambda: self._post(request, proposal))
+
+    def _post(self, request, proposal):
+        serializer = ImplementationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        update = services.implementation_update(proposal=proposal, actor=actor_of(request),
+                                                **serializer.validated_data)
+        return Response({"status": update.status, "on": update.on.isoformat()},
+                        status=status.HTTP_201_CREATED)

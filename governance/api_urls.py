@@ -20,4 +20,10 @@ urlpatterns = [
          name="api-proposal-result"),
     path("proposals/<int:id>/receipts/", api.PublishedReceiptsView.as_view(),
          name="api-proposal-receipts"),
+    path("proposals/<int:id>/comments/", api.CommentListView.as_view(),
+         name="api-proposal-comments"),
+    path("proposals/<int:id>/outcome-statement/", api.OutcomeStatementView.as_view(),
+         name="api-proposal-outcome-statement"),
+    path("proposals/<int:id>/implementation/", api.ImplementationView.as_view(),
+         name="api-proposal-implementation"),
 ]
