@@ -105,7 +105,9 @@ def celery_worker_process(transactional_db, tmp_path):
     test_db_url = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
     queue = f"test-{uuid.uuid4().hex[:12]}"
     env = {**os.environ, "DATABASE_URL": test_db_url, "TESTING": "true",
-           "CELERY_TASK_ALWAYS_EAGER": "false"}
+           "CELERY_TASK_ALWAYS_EAGER": "false",
+           # Tasks the worker itself queues (a vote's result notification...) stay private too.
+           "CELERY_TASK_DEFAULT_QUEUE": queue}
     log_path = tmp_path / "celery-worker.log"
     base_dir = Path(__file__).resolve().parent.parent
     with log_path.open("wb") as log_file:

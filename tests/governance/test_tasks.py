@@ -171,5 +171,9 @@ def test_a_real_worker_closes_a_vote_whose_deadline_passed(celery_worker_process
     assert AuditRecord.objects.filter(action="proposal.closed",
                                       object_id=str(proposal.pk)).get().facts["by_deadline"]
     assert Elector.objects.filter(proposal=proposal).count() == 4
-    # (The result notification the close queues from inside the worker is not awaited here:
-    # the worker process sends it to its default queue, not to this test's private one.)
+
+    # The result notification the close queued from inside the worker reaches every elector.
+    def announced():
+        return Notification.objects.filter(proposal=proposal, kind="result").count() == 4
+
+    celery_worker_process.wait_until(announced, what="the worker to announce the result")
