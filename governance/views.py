@@ -9,6 +9,7 @@ import csv
 import random
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -96,6 +97,20 @@ class Viewer:
 
 def _viewer(request) -> Viewer:
     return Viewer(user=request.user, member=member_of(request.user))
+
+
+def _readable_proposal(view):
+    """Pass the viewer and the proposal to a page about one proposal (members and staff only;
+    someone else's draft answers 404)."""
+
+    @wraps(view)
+    def wrapper(request, pk: int, *args, **kwargs):
+        viewer = _viewer(request)
+        if not viewer.may_read:
+            return _members_only(request)
+        return view(request, viewer, _proposal_or_404(viewer, pk), *args, **kwargs)
+
+    return wrapper
 
 
 def _members_only(request):
@@ -337,11 +352,8 @@ def _ballot_initial(ballot: Ballot | None) -> dict:
 
 @login_required
 @require_GET
-def proposal_detail(request, pk: int):
-    viewer = _viewer(request)
-    if not viewer.may_read:
-        return _members_only(request)
-    proposal = _proposal_or_404(viewer, pk)
+@_readable_proposal
+def proposal_detail(request, viewer: Viewer, proposal: Proposal):
     return render(
         request, "governance/proposal_detail.html", _detail_context(request, viewer, proposal)
     )
@@ -349,12 +361,9 @@ def proposal_detail(request, pk: int):
 
 @login_required
 @require_GET
-def proposal_turnout(request, pk: int):
+@_readable_proposal
+def proposal_turnout(request, viewer: Viewer, proposal: Proposal):
     """The live turnout and quorum bar that htmx polls: counts only, never the choices."""
-    viewer = _viewer(request)
-    if not viewer.may_read:
-        return _members_only(request)
-    proposal = _proposal_or_404(viewer, pk)
     context = {
         "proposal": proposal,
         "turnout": _turnout(proposal) if proposal.is_open else None,
@@ -363,17 +372,14 @@ def proposal_turnout(request, pk: int):
         response = render(request, "governance/proposal_detail.html#turnout", context)
         patch_vary_headers(response, ("HX-Request",))
         return response
-    return redirect(reverse("governance:detail", args=[pk]) + "#turnout")
+    return redirect(reverse("governance:detail", args=[proposal.pk]) + "#turnout")
 
 
 @login_required
 @require_POST
-def ballot_cast(request, pk: int):
-    viewer = _viewer(request)
-    if not viewer.may_read:
-        return _members_only(request)
-    proposal = _proposal_or_404(viewer, pk)
-    detail_url = reverse("governance:detail", args=[pk])
+@_readable_proposal
+def ballot_cast(request, viewer: Viewer, proposal: Proposal):
+    detail_url = reverse("governance:detail", args=[proposal.pk])
     if not proposal.is_open:
         return _vote_refused(request, viewer, proposal, "This vote is not open.")
     options = list(proposal.options.all())
@@ -422,11 +428,8 @@ def _vote_refused(request, viewer, proposal, message: str):
 
 @login_required
 @require_POST
-def comment_post(request, pk: int):
-    viewer = _viewer(request)
-    if not viewer.may_read:
-        return _members_only(request)
-    proposal = _proposal_or_404(viewer, pk)
+@_readable_proposal
+def comment_post(request, viewer: Viewer, proposal: Proposal):
     form = CommentForm(request.POST)
     if form.is_valid():
         parent = None
@@ -457,7 +460,7 @@ def comment_post(request, pk: int):
                         request, "governance/proposal_detail.html", context, partial="thread"
                     )
                 messages.success(request, "Your comment was posted.")
-                return redirect(reverse("governance:detail", args=[pk]) + "#discussion")
+                return redirect(reverse("governance:detail", args=[proposal.pk]) + "#discussion")
     context = _detail_context(request, viewer, proposal, comment_form=form)
     status = 200 if _wants_partial(request) else 400
     return _render(
@@ -473,17 +476,14 @@ STAFF_ACTIONS = {"open", "close", "cancel", "statement", "implementation"}
 
 @login_required
 @require_POST
-def proposal_action(request, pk: int, action: str):
-    viewer = _viewer(request)
-    if not viewer.may_read:
-        return _members_only(request)
-    proposal = _proposal_or_404(viewer, pk)
+@_readable_proposal
+def proposal_action(request, viewer: Viewer, proposal: Proposal, action: str):
     allowed = (viewer.is_staff and action in STAFF_ACTIONS | AUTHOR_ACTIONS) or (
         viewer.is_author(proposal) and action in AUTHOR_ACTIONS
     )
     if not allowed:
         raise Http404("No such action.")
-    detail_url = reverse("governance:detail", args=[pk])
+    detail_url = reverse("governance:detail", args=[proposal.pk])
     try:
         notice = _run_action(request, proposal, action)
     except ServiceError as error:
