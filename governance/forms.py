@@ -78,6 +78,26 @@ class ProposalForm(forms.Form):
         return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
 
 
+class ProposalEditForm(ProposalForm):
+    """The creation form cut down to what services.proposal_update may change before voting
+    opens: the text and the deadline. The method, rules and options are fixed at creation (a
+    member who wants others withdraws and proposes again), so their fields are dropped."""
+
+    EDITABLE = ("title", "body", "closes_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in [name for name in self.fields if name not in self.EDITABLE]:
+            del self.fields[name]
+
+
+class MarkReadForm(forms.Form):
+    """The inbox's "Mark all as read": up to the moment the inbox was shown, so that a
+    notification that arrived in the meantime (unseen) stays unread."""
+
+    up_to = forms.DateTimeField(widget=forms.HiddenInput)
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="Your comment", max_length=5000, widget=forms.Textarea(attrs={"rows": 3})

@@ -27,7 +27,15 @@ from django.db.models.functions import Coalesce
 
 from membership.models import Member
 
-from .models import Ballot, Category, Elector, Proposal, ProposalOption, SecretBallot
+from .models import (
+    Ballot,
+    Category,
+    Elector,
+    Notification,
+    Proposal,
+    ProposalOption,
+    SecretBallot,
+)
 
 # Statuses whose electorate was frozen but whose count is not stored (yet): count live.
 _LIVE_COUNT = (Proposal.Status.VOTING, Proposal.Status.CANCELLED)
@@ -148,3 +156,26 @@ def published_receipts(proposal: Proposal) -> QuerySet:
         .order_by("receipt")
         .values("receipt", "choice", "approvals", "ranking", "reason")
     )
+
+
+# --- notifications ------------------------------------------------------------------------
+
+UNREAD_CAP = 99  # the nav says "99+" beyond this
+
+
+def notifications_for(member: Member) -> QuerySet[Notification]:
+    """A member's notifications, newest first, each with its proposal's title (one query per
+    page; the proposal's text is not loaded)."""
+    return (
+        Notification.objects.filter(member_id=member.pk)
+        .select_related("proposal")
+        .only("kind", "created_at", "read_at", "proposal", "proposal__title")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def unread_notification_count(member: Member) -> int:
+    """How many of the member's notifications are unread, counted up to UNREAD_CAP + 1 only:
+    one read of the (member, read_at) index, bounded however many have piled up."""
+    unread = Notification.objects.filter(member_id=member.pk, read_at__isnull=True).order_by()
+    return unread[: UNREAD_CAP + 1].count()

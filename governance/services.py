@@ -35,6 +35,7 @@ from .models import (
     Elector,
     ImplementationUpdate,
     Method,
+    Notification,
     Proposal,
     ProposalOption,
     SecretBallot,
@@ -357,11 +358,6 @@ class CastResult:
     replaced: bool
 
 
-def _lock_for_ballot(proposal_id: int) -> Proposal:
-    _advisory_lock(proposal_id, shared=True)
-    return Proposal.objects.get(pk=proposal_id)
-
-
 @transaction.atomic
 def ballot_cast(
     *,
@@ -374,12 +370,22 @@ def ballot_cast(
     now: datetime | None = None,
 ) -> CastResult:
     now = _now(now)
-    proposal = _lock_for_ballot(proposal.pk)
+    # The close holds this lock exclusively while it tallies, so what is read after it is
+    # the proposal's state from after any close (a statement's snapshot is taken when it
+    # starts: the lock must come before the read, in a statement of its own).
+    _advisory_lock(proposal.pk, shared=True)
+    # The proposal is read again with the elector row, in one query: this is the hot path.
+    elector = (
+        Elector.objects.select_for_update(of=("self",))
+        .select_related("proposal")
+        .defer("proposal__body", "proposal__result")
+        .filter(proposal_id=proposal.pk, member_id=member.pk)
+        .first()
+    )
+    proposal = elector.proposal if elector else Proposal.objects.defer("body", "result").get(
+        pk=proposal.pk)
     if proposal.status != Proposal.Status.VOTING or now >= proposal.closes_at:
         raise Conflict("This vote is not open.")
-    elector = (
-        Elector.objects.select_for_update().filter(proposal=proposal, member_id=member.pk).first()
-    )
     if elector is None:
         raise NotAllowed(
             "You are not in the electorate of this vote (members active when it opened)."
@@ -802,3 +808,20 @@ def implementation_update(
     update = ImplementationUpdate.objects.create(proposal=proposal, status=status, note=note, on=on)
     _audit(proposal, "proposal.implementation", actor, {"status": status, "on": on.isoformat()})
     return update
+
+
+# --- notifications ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notifications_mark_read(
+    *, member: Member, up_to: datetime | None = None, now: datetime | None = None
+) -> int:
+    """Mark the member's unread notifications read, those created up to `up_to` (when the inbox
+    was shown: one that arrived since, unseen, stays unread). Returns how many. One UPDATE; no
+    audit record, as reading one's own notifications decides nothing."""
+    now = _now(now)
+    up_to = min(up_to or now, now)
+    return Notification.objects.filter(
+        member_id=member.pk, read_at__isnull=True, created_at__lte=up_to
+    ).update(read_at=now)

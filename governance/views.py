@@ -23,24 +23,29 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coop.errors import InvalidInput, NotAllowed, ServiceError
+from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from membership.models import Member
 from membership.selectors import member_of
+from membership.views import CountlessPage
 
-from . import services, tally
+from . import selectors, services, tally
 from .forms import (
     BallotForm,
     CancelForm,
     CommentForm,
     ImplementationForm,
+    MarkReadForm,
+    ProposalEditForm,
     ProposalFilterForm,
     ProposalForm,
     StatementForm,
     add_service_error,
 )
-from .models import Ballot, Comment, Elector, Method, Proposal, SecretBallot
+from .models import Ballot, Comment, Elector, Method, Notification, Proposal, SecretBallot
 
 PAGE_SIZE = 20
+# services.proposal_update: the text and the deadline may change until voting opens.
+EDITABLE_STATUSES = (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION)
 CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
 CHOICE_LABELS = {
     "yes": "Yes",
@@ -93,6 +98,10 @@ class Viewer:
 
     def is_author(self, proposal: Proposal) -> bool:
         return self.member is not None and proposal.author_id == self.member.pk
+
+    def may_edit(self, proposal: Proposal) -> bool:
+        """Who services.proposal_update lets edit (its author or staff), whatever the status."""
+        return self.is_staff or self.is_author(proposal)
 
 
 def _viewer(request) -> Viewer:
@@ -293,6 +302,109 @@ def proposal_new(request):
     return render(request, "governance/proposal_form.html", {"form": form}, status=status)
 
 
+# --- editing (author and staff, before voting opens) --------------------------------------
+
+
+def _frozen_message(proposal: Proposal) -> str:
+    if proposal.status == Proposal.Status.WITHDRAWN:
+        return "This proposal was withdrawn: it can no longer be edited."
+    return (
+        "Voting has opened: the text and rules of this proposal are frozen and can no "
+        "longer be edited."
+    )
+
+
+def _edit_changes(proposal: Proposal, data: dict) -> dict:
+    """What the form changes, as arguments of services.proposal_update (nothing = {})."""
+
+    def same_text(a: str, b: str) -> bool:
+        # A browser sends a textarea's line breaks as CRLF whatever was stored.
+        return a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
+
+    changes = {}
+    if not same_text(data["title"], proposal.title):
+        changes["title"] = data["title"]
+    if not same_text(data["body"], proposal.body):
+        changes["body"] = data["body"]
+    # The field has minutes only: an untouched deadline comes back without its seconds. Passed
+    # on only when changed, so that fixing a typo is not refused because the deadline it leaves
+    # alone is now within the category's minimum period (opening the vote checks it anyway).
+    if data["closes_at"] != proposal.closes_at.replace(second=0, microsecond=0):
+        changes["closes_at"] = data["closes_at"]
+    return changes
+
+
+def _edit_form(proposal: Proposal, *args, **kwargs) -> ProposalEditForm:
+    form = ProposalEditForm(*args, **kwargs)
+    # Set before the form is rendered or validated: a bound field copies the help text.
+    form.fields["closes_at"].help_text = (
+        f"The {proposal.category.name} category needs a voting period of at least "
+        f"{proposal.category.min_voting_hours} hours."
+    )
+    return form
+
+
+def _edit_page(request, proposal: Proposal, form, *, frozen: str = "", status: int = 200):
+    return render(
+        request,
+        "governance/proposal_edit.html",
+        {"form": form, "proposal": proposal, "frozen": frozen},
+        status=status,
+    )
+
+
+def _edit_refused(request, proposal: Proposal):
+    """A POST to a proposal whose voting has opened: say so, save nothing, and give the text
+    that was sent back (read-only) so that its writer can keep a copy."""
+    form = _edit_form(proposal, initial=request.POST.dict())
+    for field in form.fields.values():
+        field.widget.attrs["readonly"] = True
+    return _edit_page(request, proposal, form, frozen=_frozen_message(proposal), status=409)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_readable_proposal
+def proposal_edit(request, viewer: Viewer, proposal: Proposal):
+    # As for the author's actions: to others there is no such page.
+    if not viewer.may_edit(proposal):
+        raise Http404("Only the proposal's author and staff can edit it.")
+    detail_url = reverse("governance:detail", args=[proposal.pk])
+    if proposal.status not in EDITABLE_STATUSES:
+        if request.method == "POST":
+            return _edit_refused(request, proposal)
+        messages.error(request, _frozen_message(proposal))
+        return redirect(detail_url)
+    if request.method == "POST":
+        form = _edit_form(proposal, request.POST)
+        if form.is_valid():
+            changes = _edit_changes(proposal, form.cleaned_data)
+            if not changes:
+                messages.info(request, "Nothing was changed.")
+                return redirect(detail_url)
+            try:
+                services.proposal_update(proposal=proposal, actor=request.user, **changes)
+            except Conflict:
+                # Voting opened between the page and the save.
+                proposal.refresh_from_db()
+                return _edit_refused(request, proposal)
+            except ServiceError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, "Your changes were saved.")
+                return redirect(detail_url)
+        return _edit_page(request, proposal, form, status=400)
+    form = _edit_form(
+        proposal,
+        initial={
+            "title": proposal.title,
+            "body": proposal.body,
+            "closes_at": timezone.localtime(proposal.closes_at),
+        },
+    )
+    return _edit_page(request, proposal, form)
+
+
 # --- detail, discussion and ballot --------------------------------------------------------
 
 
@@ -317,6 +429,7 @@ def _detail_context(request, viewer: Viewer, proposal: Proposal, **extra) -> dic
         "options": options,
         "viewer": viewer,
         "is_author": viewer.is_author(proposal),
+        "may_edit": viewer.may_edit(proposal) and proposal.status in EDITABLE_STATUSES,
         "elector": elector,
         "may_vote": may_vote,
         "ballot_form": ballot_form,
@@ -696,3 +809,62 @@ def ballots_csv(request, pk: int):
         )
     return response
 
+
+# --- notifications ------------------------------------------------------------------------
+
+NOTIFICATION_TEXT = {
+    Notification.Kind.VOTE_OPENED: ("Voting is open on “{title}”", "#vote"),
+    Notification.Kind.REMINDER: ("Reminder: the vote on “{title}” closes soon", "#vote"),
+    Notification.Kind.RESULT: ("The vote on “{title}” has closed: see the result", "#vote"),
+    Notification.Kind.COMMENT: ("New comment on “{title}”", "#discussion"),
+}
+
+
+def _members_inbox(view):
+    """Pass the signed-in person's member row; notifications are a member's (staff without a
+    member row have none)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        member = member_of(request.user)
+        if member is None:
+            return _members_only(request)
+        return view(request, member, *args, **kwargs)
+
+    return wrapper
+
+
+@login_required
+@require_GET
+@_members_inbox
+def notifications(request, member: Member):
+    notes = selectors.notifications_for(member)
+    page = CountlessPage.of(notes, request.GET.get("page"), PAGE_SIZE)
+    for note in page.object_list:
+        text, anchor = NOTIFICATION_TEXT.get(note.kind, ("“{title}”", ""))
+        note.text = text.format(title=note.proposal.title)
+        note.url = reverse("governance:detail", args=[note.proposal_id]) + anchor
+    return render(
+        request,
+        "governance/notifications.html",
+        # With its offset: a local time would be ambiguous in the hour the clocks go back.
+        {"page": page, "mark_form": MarkReadForm(initial={"up_to": timezone.now().isoformat()})},
+    )
+
+
+@login_required
+@require_POST
+@_members_inbox
+def notifications_read(request, member: Member):
+    form = MarkReadForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Nothing was marked as read: reload the page and try again.")
+        return redirect("governance:notifications")
+    count = services.notifications_mark_read(member=member, up_to=form.cleaned_data["up_to"])
+    messages.success(
+        request,
+        f"{count} notification{'' if count == 1 else 's'} marked as read."
+        if count
+        else "There was nothing unread.",
+    )
+    return redirect("governance:notifications")

@@ -197,10 +197,14 @@ def member_of(user) -> Member | None:
     """The signed-in person's member row (any status), or None."""
     if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         return None
+    related = get_user_model().member.related
+    if related.is_cached(user):
+        # Loaded with the user by coop.auth_backends (or by an earlier call).
+        return related.get_cached_value(user)
     member = Member.objects.select_related("stakeholder_class").filter(user=user).first()
     # Remember it (or its absence) on the user, so `user.member` in the layout costs no query.
     # (request.user is a lazy wrapper: the field cache is set through the model's descriptor.)
-    get_user_model().member.related.set_cached_value(user, member)
+    related.set_cached_value(user, member)
     return member
 
 

@@ -228,7 +228,7 @@ def test_redis_url_sets_the_broker_and_the_cache(settings_from):
 
     assert loaded["CELERY_BROKER_URL"] == "redis://cache.internal:6379/2"
     assert loaded["CACHES"]["default"] == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "coop.cache.RedisCache",
         "LOCATION": "redis://cache.internal:6379/2",
     }
 

@@ -239,8 +239,9 @@ def _list_queries(client, n_proposals: int, crew) -> int:
     return len(queries)
 
 
-# session, user, member, count, page of proposals (with turnout and "my vote" subqueries)
-LIST_QUERIES = 5
+# user with member (the session comes from the cache), unread notifications (nav), count, page
+# of proposals (with turnout and "my vote" subqueries)
+LIST_QUERIES = 4
 
 
 def test_list_query_count_does_not_grow(client, crew, django_assert_num_queries):
@@ -253,8 +254,9 @@ def test_list_query_count_does_not_grow(client, crew, django_assert_num_queries)
 # --- the detail page ----------------------------------------------------------------------
 
 
-# session, user, member, proposal, options, my elector, my ballot, turnout per class, comments
-DETAIL_QUERIES = 9
+# user with member (the session comes from the cache), unread notifications (nav), proposal,
+# options, my elector, my ballot, turnout per class, comments
+DETAIL_QUERIES = 8
 
 
 def test_detail_query_count_does_not_grow_with_the_electorate(client, django_assert_num_queries):

@@ -91,8 +91,9 @@ def test_home_anonymous_is_a_public_landing_page(client, photographers):
 def test_home_non_member_is_invited_to_apply(client, django_assert_num_queries):
     Cooperative.current()  # the row exists in a running cooperative
     login(client, UserFactory())
-    # session, user, cooperative, member (none), application (none): the navigation asks no more
-    with django_assert_num_queries(5):
+    # user with their member row (none; the session comes from the cache), cooperative,
+    # application (none): the navigation asks no more
+    with django_assert_num_queries(3):
         response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -170,8 +171,9 @@ def test_home_query_count_does_not_grow_with_members_payments_or_certificates(
     # given a member with one payment and two shares, among few members
     few = make_member(stakeholder_class=photographers, shares=2, paid=True)
     login(client, few.user)
-    # session, user, cooperative, member, member_home (3) (+ votes waiting)
-    expected = 7 + VOTES_QUERY
+    # user with member (the session comes from the cache), cooperative, member_home (3),
+    # unread notifications in the nav (+ votes waiting)
+    expected = 6 + VOTES_QUERY
     with django_assert_num_queries(expected):
         client.get("/")
     # when there are many more members, and a member with many payments and certificates
@@ -367,17 +369,18 @@ def test_directory_query_count_does_not_grow_with_members(
         client, photographers, django_assert_num_queries):
     viewer = make_member(stakeholder_class=photographers, paid=True)
     login(client, viewer.user)
-    # session, user, viewer, page (no COUNT), classes in the filter (+1 when a class is chosen)
-    with django_assert_num_queries(5):
+    # user with the viewer's member row (the session comes from the cache), unread
+    # notifications in the nav, page (no COUNT), classes in the filter (+1 when a class is chosen)
+    with django_assert_num_queries(4):
         client.get(reverse("directory"))
     search = {"stakeholder_class": "photographers", "q": viewer.name[:2]}
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(reverse("directory"), search)
     _make_members(photographers, 30)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = client.get(reverse("directory"))
     assert len(response.context["page"].object_list) == 25
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(reverse("directory"), search)
 
 

@@ -1,0 +1,16 @@
+"""The model backend, loading the signed-in person's member row with the user.
+
+Every page and API call by a member needs both (the nav, the permissions, the ballot): one
+joined query instead of two on each request. `membership.selectors.member_of` reads the
+cached row. (`member` is the reverse one-to-one from membership.Member.user, named by string
+so that this foundation module imports nothing from the apps.)
+"""
+
+from django.contrib.auth import backends, get_user_model
+
+
+class ModelBackend(backends.ModelBackend):
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("member__stakeholder_class")
+        user = users.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
