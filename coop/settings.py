@@ -180,7 +180,7 @@ CELERY_BEAT_SCHEDULE = {
 AUTH_USER_MODEL = "coop.User"
 AUTHENTICATION_BACKENDS = [
     "coop.auth_backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "coop.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

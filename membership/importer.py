@@ -356,6 +356,13 @@ def _check_row(row: RowResult, classes: dict[str, StakeholderClass], today: date
         row.error("referred_by", "A member cannot refer themself.")
 
     row.payments = _payments(row, today)
+    if row.joined_on is not None:
+        # As share_payment_record: money for shares cannot predate admission, or the shares it
+        # completes would be issued (and the member activated) before they joined.
+        for payment in row.payments:
+            if payment.paid_on < row.joined_on:
+                row.error("payments", f"{payment.paid_on.isoformat()} is before the member "
+                                      f"joined ({row.joined_on.isoformat()}).")
     numbers = _certificate_numbers(row)
     # The holding checks need the columns they read to be sound; other errors do not hide them.
     sound = "payments" not in row.errors and "certificates" not in row.errors

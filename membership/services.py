@@ -280,6 +280,16 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
     member = _lock_member(member)
     if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
         raise Conflict(f"Member {member.member_number} has {member.status}; no payment accepted.")
+    # The money pays for shares of this member: the subscription, its frozen price and the
+    # shares the payment completes (issued on paid_on) all start at admission (RULES.md §1), so
+    # a payment before joined_on would put certificates and an activation before the member
+    # existed.
+    if paid_on < member.joined_on:
+        message = (f"A payment cannot be dated before the member joined "
+                   f"({member.joined_on.isoformat()}).")
+        raise InvalidInput(message, errors={"paid_on": [
+            f"Must not be before {member.joined_on.isoformat()}, the day the member joined."]})
+    # Today in the cooperative's time zone (TIME_ZONE), as every date the services default to.
     if paid_on > timezone.localdate():
         raise InvalidInput("A payment cannot be dated in the future.",
                            errors={"paid_on": ["Must not be in the future."]})

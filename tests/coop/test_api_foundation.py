@@ -246,5 +246,25 @@ def test_x_session_token_from_the_app_login_reaches_the_members_api():
     assert detail.json()["member_number"] == member.member_number
 
 
+def test_an_app_session_reads_the_member_with_the_user_in_one_query(
+        django_assert_num_queries):
+    # allauth signs in with its own backend class (and the session remembers it): ours must
+    # be that class, or every request would read the member in a query of its own.
+    member = make_member()
+    login = APIClient().post("/_allauth/app/v1/auth/login",
+                             {"email": member.user.email, "password": "correct horse battery"},
+                             format="json")
+    token = login.json()["meta"]["session_token"]
+    app = APIClient()
+    app.get(MEMBERS, HTTP_X_SESSION_TOKEN=token)
+
+    # the user with their member row (the session comes from the cache), the page of members
+    with django_assert_num_queries(2) as queries:
+        mine = app.get(MEMBERS, HTTP_X_SESSION_TOKEN=token)
+
+    assert mine.json()["results"][0]["member_number"] == member.member_number
+    assert "membership_member" in queries.captured_queries[0]["sql"]
+
+
 def test_a_bogus_session_token_is_401():
     assert_problem(APIClient().get(MEMBERS, HTTP_X_SESSION_TOKEN="nonsense"), 401)

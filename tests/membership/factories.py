@@ -1,6 +1,7 @@
 from datetime import date
 
 import factory
+from django.utils import timezone
 
 from coop.models import User
 from membership import services
@@ -70,6 +71,7 @@ def make_member(*, stakeholder_class=None, shares=None, paid: bool = False, user
     member = services.application_approve(application=application, actor=actor)
     if paid and member.subscription.total_minor > 0:
         services.share_payment_record(member=member, amount_minor=member.subscription.total_minor,
-                                      paid_on=on or date.today(), reference="test", actor=actor)
+                                      paid_on=on or timezone.localdate(), reference="test",
+                                      actor=actor)
         member.refresh_from_db()
     return member

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from coop.models import Cooperative, PartnerApiKey
@@ -487,8 +488,8 @@ def test_members_list_query_count_for_staff(django_assert_num_queries, count):
     client = APIClient()
     client.force_login(StaffFactory())
 
-    # the session, the user, the page of members with their classes
-    with django_assert_num_queries(3):
+    # the user (the session comes from the cache), the page of members with their classes
+    with django_assert_num_queries(2):
         response = client.get(f"{API}/members/")
 
     assert len(response.json()["results"]) == count
@@ -843,3 +844,59 @@ def test_member_home_next_steps():
     assert [(s.code, s.amount_minor) for s in active] == [("pay_remaining", 5000),
                                                           ("take_part", None)]
     assert [(s.code, s.amount_minor) for s in exited] == [("await_redemption", 10000)]
+
+
+# --- the dates a payment may carry (from joined_on to the cooperative's today) --------------
+
+JOINED = date(2026, 3, 2)
+
+
+@pytest.fixture
+def joined_earlier(world) -> Member:
+    """Admitted on JOINED, nothing paid: 4 shares of 5000 outstanding."""
+    application = ApplicationFactory(stakeholder_class=world.photographers, shares=4)
+    return services.applications_approve(application_ids=[application.pk], on=JOINED)[0]
+
+
+@pytest.mark.parametrize(("paid_on", "says"), [
+    (JOINED - timedelta(days=1), "joined (2026-03-02)"),
+    (date(1999, 12, 31), "joined (2026-03-02)"),
+    (None, "future"),  # tomorrow in the cooperative's time zone
+])
+def test_payment_outside_membership_dates_is_400_and_stores_nothing(world, joined_earlier,
+                                                                   paid_on, says):
+    paid_on = paid_on or timezone.localdate() + timedelta(days=1)
+    before = snapshot()
+
+    response = _pay(world.client("key_write"), joined_earlier, paid_on=paid_on.isoformat())
+
+    body = assert_problem(response, 400, "paid_on")
+    assert list(body["errors"]) == ["paid_on"]
+    assert says in body["detail"]
+    assert snapshot() == before
+
+
+def test_payment_on_the_day_the_member_joined_and_today_are_accepted(world, joined_earlier):
+    client = world.client("key_write")
+
+    on_joining = _pay(client, joined_earlier, paid_on=JOINED.isoformat(), amount_minor=10000)
+    today = _pay(client, joined_earlier, paid_on=timezone.localdate().isoformat(),
+                 amount_minor=10000)
+
+    assert (on_joining.status_code, on_joining.json()["status"]) == (201, "active")
+    assert (today.status_code, today.json()["shares_held"]) == (201, 4)
+    joined_earlier.refresh_from_db()
+    assert joined_earlier.activated_on == JOINED
+    assert sorted(joined_earlier.payments.values_list("paid_on", flat=True)) == [
+        JOINED, timezone.localdate()]
+
+
+def test_a_member_admitted_today_cannot_be_paid_for_yesterday(world):
+    member = make_member(stakeholder_class=world.photographers)
+    yesterday = member.joined_on - timedelta(days=1)
+    before = snapshot()
+
+    response = _pay(world.client("staff"), member, paid_on=yesterday.isoformat())
+
+    assert_problem(response, 400, "paid_on")
+    assert snapshot() == before

@@ -18,7 +18,7 @@ from .factories import StakeholderClassFactory, UserFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PRICE = 5000
-PAID_ON = date(2026, 3, 2)
+PAID_ON = date(2026, 3, 2)  # also the day the paying members join: no payment predates it
 
 
 def run_together(calls):
@@ -97,7 +97,7 @@ def test_approving_the_same_application_twice_at_once_admits_once(klass):
 
 def test_simultaneous_payments_never_share_or_skip_a_certificate_number(klass):
     shares = [2, 3, 4, 2, 3, 4, 2, 3]
-    members = [services.application_approve(application=a)
+    members = [services.applications_approve(application_ids=[a.pk], on=PAID_ON)[0]
                for a in applications(klass, 8, shares)]
     results, errors = run_together(
         [lambda m=m, n=n: services.share_payment_record(member=m, amount_minor=n * PRICE,
@@ -118,7 +118,8 @@ def test_simultaneous_payments_never_share_or_skip_a_certificate_number(klass):
 
 def test_two_payments_that_together_would_overpay_exactly_one_succeeds(klass):
     (application,) = applications(klass, 1)
-    member = services.application_approve(application=application)  # 2 × 5000 outstanding
+    member = services.applications_approve(application_ids=[application.pk],
+                                           on=PAID_ON)[0]  # 2 × 5000 outstanding
     results, errors = run_together(
         [lambda: services.share_payment_record(member=member, amount_minor=6000,
                                                paid_on=PAID_ON)] * 2)
@@ -135,7 +136,7 @@ def test_two_payments_that_together_would_overpay_exactly_one_succeeds(klass):
 
 def test_reversing_the_same_payment_twice_at_once_reverses_once(klass):
     (application,) = applications(klass, 1)
-    member = services.application_approve(application=application)
+    member = services.applications_approve(application_ids=[application.pk], on=PAID_ON)[0]
     payment = services.share_payment_record(member=member, amount_minor=2 * PRICE,
                                             paid_on=PAID_ON)
     results, errors = run_together(

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.django_db
 
 PRICE = 5000
 D1, D2, D3, D4 = date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16), date(2026, 3, 23)
+# Members are admitted before D1: a payment cannot predate admission (joined_on).
+JOINED = date(2026, 3, 1)
 
 
 @pytest.fixture
@@ -47,8 +49,12 @@ def submit(klass, shares=None, user=None, **kwargs):
         email=user.email, user=user, **kwargs)
 
 
-def admit(klass, shares=None, actor=None, **kwargs) -> Member:
-    return services.application_approve(application=submit(klass, shares, **kwargs), actor=actor)
+def approve(application, actor=None, on=JOINED) -> Member:
+    return services.applications_approve(application_ids=[application.pk], actor=actor, on=on)[0]
+
+
+def admit(klass, shares=None, actor=None, on=JOINED, **kwargs) -> Member:
+    return approve(submit(klass, shares, **kwargs), actor=actor, on=on)
 
 
 def pay(member, amount, on=D1, actor=None) -> SharePayment:
@@ -178,7 +184,7 @@ class TestApply:
 
 class TestApprove:
     def test_approval_gives_sequential_member_numbers_and_awaiting_payment(self, klass, staff):
-        members = [admit(klass, actor=staff) for _ in range(3)]
+        members = [admit(klass, actor=staff, on=None) for _ in range(3)]  # on: today
         assert [m.member_number for m in members] == [1, 2, 3]
         for member in members:
             member = fresh(member)
@@ -228,7 +234,7 @@ class TestApprove:
         application = submit(klass, 3)
         klass.share_price_minor = 6000  # changed between submission and approval: 6000 applies
         klass.save()
-        member = services.application_approve(application=application)
+        member = approve(application)
         klass.share_price_minor = 9000  # changed after approval: the subscription keeps 6000
         klass.save()
         member = fresh(member)
@@ -508,7 +514,7 @@ class TestAudit:
         application = submit(klass, 2, user=user)
         steps.append(actions())
         mark = last_audit_id()
-        member = services.application_approve(application=application, actor=staff)
+        member = approve(application, actor=staff)
         steps.append(actions(mark))
         mark = last_audit_id()
         first = pay(member, PRICE, D1, actor=staff)
@@ -599,7 +605,7 @@ class TestEmails:
             "[Lightbox Photographers' Cooperative] We received your application"]
         assert mailoutbox[0].to == ["ann@example.org"]
         with django_capture_on_commit_callbacks(execute=True):
-            member = services.application_approve(application=application)
+            member = approve(application)
         assert "approved" in mailoutbox[-1].subject
         with django_capture_on_commit_callbacks(execute=True):
             pay(member, PRICE)
@@ -662,3 +668,66 @@ def test_make_member_factory_builds_a_paid_active_member():
     member = make_member(paid=True)
     assert member.status == Member.Status.ACTIVE
     assert assert_register_matches(member).shares_held == member.subscription.shares
+
+
+# --- the dates a payment may carry ----------------------------------------------------------
+
+class TestPaymentDates:
+    """A payment is dated from the day the member joined (joined_on: the subscription and its
+    price start at approval, and the shares it completes are issued on its date) to today in
+    the cooperative's time zone, both included."""
+
+    def assert_refused_and_nothing_stored(self, member, on, fragment):
+        before = last_audit_id()
+        with pytest.raises(InvalidInput) as exc:
+            pay(member, 2 * PRICE, on)
+        assert list(exc.value.errors) == ["paid_on"]
+        assert fragment in exc.value.errors["paid_on"][0]
+        assert actions(before) == []
+        assert not SharePayment.objects.filter(member=member).exists()
+        assert not ShareCertificate.objects.filter(member=member).exists()
+        member = assert_register_matches(member)
+        assert (member.paid_minor, member.shares_held, member.status, member.activated_on) == (
+            0, 0, Member.Status.AWAITING_PAYMENT, None)
+
+    def test_a_payment_before_the_member_joined_is_refused(self, klass):
+        member = admit(klass, 2, on=D2)
+        self.assert_refused_and_nothing_stored(member, D2 - timedelta(days=1),
+                                               D2.isoformat())
+
+    def test_a_payment_on_the_day_the_member_joined_is_accepted(self, klass):
+        member = admit(klass, 2, on=D2)
+        pay(member, 2 * PRICE, D2)
+        member = assert_register_matches(member)
+        assert (member.status, member.activated_on, member.shares_held) == (
+            Member.Status.ACTIVE, D2, 2)
+
+    def test_a_payment_after_today_is_refused(self, klass):
+        member = admit(klass, 2)
+        self.assert_refused_and_nothing_stored(
+            member, timezone.localdate() + timedelta(days=1), "future")
+
+    def test_a_payment_dated_today_is_accepted(self, klass):
+        member = admit(klass, 2)
+        pay(member, 2 * PRICE, timezone.localdate())
+        assert fresh(member).activated_on == timezone.localdate()
+
+    def test_a_member_admitted_today_can_pay_today_only(self, klass):
+        member = admit(klass, 2, on=None)
+        today = timezone.localdate()
+        assert member.joined_on == today
+        self.assert_refused_and_nothing_stored(member, today - timedelta(days=1), "joined")
+        self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
+        pay(member, 2 * PRICE, today)
+        assert fresh(member).status == Member.Status.ACTIVE
+
+    # UTC+14 and UTC-11: at any moment the date in one of them differs from the date in UTC,
+    # so a check against the UTC date fails one of these whatever the hour of the run.
+    @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+    def test_today_is_the_cooperatives_today(self, klass, settings, zone):
+        settings.TIME_ZONE = zone
+        member = admit(klass, 2)
+        today = timezone.localdate()
+        self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
+        pay(member, 2 * PRICE, today)
+        assert fresh(member).activated_on == today

@@ -73,7 +73,9 @@ def test_holdings_follow_payments_and_reversals(klass, second_shares, operations
             application = services.application_submit(
                 stakeholder_class=stakeholder_class, shares=shares, name="P", email=user.email,
                 user=user)
-            members.append(services.application_approve(application=application))
+            # Admitted on the payments' date: a payment cannot predate admission.
+            members.append(services.applications_approve(application_ids=[application.pk],
+                                                         on=PAID_ON)[0])
         paid = [0, 0]
         live: list[list[SharePayment]] = [[], []]
         for kind, who, n in operations:
