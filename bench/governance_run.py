@@ -26,6 +26,12 @@ api       POST /api/v1/proposals/{id}/ballots/ under gunicorn on 127.0.0.1 (4 wo
           connection, for `--duration` seconds after a warm-up (wrk has no request-count mode);
           latencies are wrk's (client side, queueing for a worker included) and the server
           times come from gunicorn's access log (%(D)s, the worker's time on the request).
+floor     How fast could a ballot be on this machine at all? The same server, but with the
+          measuring endpoints of bench/floor_urls.py routed in (bench/floor_settings.py): the
+          baseline, an authenticated DRF view that does nothing, a hand-written yes/no ballot
+          (raw SQL, no DRF, no ORM: the least work a correct ballot can be), the API's
+          ballot endpoint, the baseline again; then the hand-written ballot's SQL alone under
+          pgbench (4 clients), when pgbench is installed.
 
 Results are printed as JSON lines (prefix RESULT) for docs/benchmarks.md.
 """
@@ -263,8 +269,8 @@ end
 """
 
 
-def start_server(workers: int, log: Path) -> subprocess.Popen:
-    env = os.environ | SERVER_ENV
+def start_server(workers: int, log: Path, settings_module="coop.settings") -> subprocess.Popen:
+    env = os.environ | SERVER_ENV | {"DJANGO_SETTINGS_MODULE": settings_module}
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "coop.wsgi:application", "-b", f"127.0.0.1:{PORT}",
          "-w", str(workers), "--access-logfile", str(log),
@@ -404,9 +410,86 @@ def bench_api(duration: int, workers: int, tokens_per_connection: int) -> list[d
     return results
 
 
+def bench_floor(duration: int, workers: int, tokens_per_connection: int) -> list[dict]:
+    """How fast could a ballot be here at all (bench/floor_urls.py), in one run with the
+    baseline and the real endpoint, plus the ballot's SQL alone under pgbench."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+    tasks.notify_proposal.delay = _NoDelay()
+    proposal = services.proposal_open(proposal=new_proposal("Bench: the floor of a ballot"))
+    voters = list(Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=False)
+                  .select_related("user").order_by("?")
+                  [:CONNECTIONS * (tokens_per_connection + 1)])
+    tmp = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    log = tmp / "access.log"
+    log.touch()
+    script = tmp / "ballots.lua"
+    script.write_text(LUA)
+    subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput",
+                    "-v0"], cwd=ROOT, env=os.environ | SERVER_ENV, check=True)
+    server = start_server(workers, log, "bench.floor_settings")
+    results = []
+    try:
+        steady = [[login_token(m.user.email)] for m in voters[:CONNECTIONS]]
+        fresh = mint_tokens(voters[CONNECTIONS:])
+        per = len(fresh) // CONNECTIONS
+        fresh_tokens = [fresh[i * per:(i + 1) * per] for i in range(CONNECTIONS)]
+        floor = f"/bench/floor/ballot/{proposal.pk}"
+        runs = [
+            ("baseline GET /bench/json", "/bench/json", {}),
+            ("authenticated DRF no-op", "/bench/floor/drf-noop", {"tokens": steady}),
+            ("hand-written ballot, first ballots (201)", floor,
+             {"method": "POST", "body": '{"choice": "yes"}', "tokens": fresh_tokens,
+              "warmup": False}),
+            ("hand-written ballot, changed (200)", floor,
+             {"method": "POST", "body": '{"choice": "no"}', "tokens": steady}),
+            ("the API's ballot, changed (200)", f"/api/v1/proposals/{proposal.pk}/ballots/",
+             {"method": "POST", "body": '{"choice": "yes"}', "tokens": steady}),
+            ("baseline GET /bench/json (again)", "/bench/json", {}),
+        ]
+        for label, url, options in runs:
+            row = {"run": label, **load(url, duration, log, script, **options)}
+            print("RESULT " + json.dumps(row), flush=True)
+            results.append(row)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    if shutil.which("pgbench"):
+        results.append(_pgbench_ballots(proposal, duration, tmp))
+    return results
+
+
+def _pgbench_ballots(proposal: Proposal, duration: int, tmp: Path) -> dict:
+    """The hand-written ballot's SQL alone (lock, state check, the one statement), 4 clients."""
+    from bench.floor_urls import _CAST
+
+    sql = _CAST.replace("%(proposal)s", str(proposal.pk)).replace("%(member)s", ":m")
+    sql = sql.replace("%(user)s", "1").replace("%(number)s", ":m").replace(
+        "%(choice)s", "'yes'").replace("%(receipt)s", "md5(:m::text)")
+    members = list(Elector.objects.filter(proposal=proposal).order_by("member_id")
+                   .values_list("member_id", flat=True)[:: max(1, proposal.electorate_size - 1)])
+    script = tmp / "ballot.sql"
+    script.write_text(
+        f"\\set m random({members[0]}, {members[-1]})\n"
+        "BEGIN;\n"
+        f"SELECT pg_advisory_xact_lock_shared(7272, {proposal.pk});\n"
+        f"SELECT 1 FROM governance_proposal WHERE id = {proposal.pk} AND status = 'voting';\n"
+        + " ".join(sql.split()) + ";\nCOMMIT;\n")
+    db = connection.settings_dict
+    out = subprocess.run(
+        ["pgbench", "-n", "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432),
+         "-U", db["USER"] or "postgres", "-c", "4", "-j", "2", "-T", str(duration),
+         "-f", str(script), db["NAME"]], capture_output=True, text=True, check=True)
+    tps = next(float(line.split("=")[1].split()[0]) for line in out.stdout.splitlines()
+               if line.startswith("tps"))
+    row = {"run": "pgbench: the hand-written ballot's SQL alone, 4 clients", "tps": tps}
+    print("RESULT " + json.dumps(row), flush=True)
+    return row
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["services", "api", "all"], default="all")
+    parser.add_argument("--part", choices=["services", "api", "floor", "all"], default="all")
     parser.add_argument("--duration", type=int, default=20, help="seconds per API run")
     parser.add_argument("--tokens", type=int, default=1000,
                         help="members (session tokens) per connection in the first-ballot run")
@@ -421,6 +504,8 @@ def main():
         bench_services()
     if args.part in ("api", "all"):
         bench_api(args.duration, args.workers, args.tokens)
+    if args.part in ("floor", "all"):
+        bench_floor(args.duration, args.workers, args.tokens)
 
 
 if __name__ == "__main__":
