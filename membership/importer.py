@@ -340,11 +340,11 @@ def _check_row(row: RowResult, classes: dict[str, StakeholderClass], today: date
             row.error("exited_on", "Before the member joined.")
     elif status == "exited":
         row.error("exited_on", "Required for an exited member.")
-    if values.get("redemption_status") and values["redemption_status"] not in (
-        Redemption.Status.values
-    ):
-        row.error("redemption_status", f"Not one of: {', '.join(Redemption.Status.values)}.")
-    elif values.get("redemption_status") and status != "exited":
+    redemption_status = values.get("redemption_status", "").lower()
+    if redemption_status and redemption_status not in Redemption.Status.values:
+        row.error("redemption_status", f"{redemption_status!r} is not one of: "
+                                       f"{', '.join(Redemption.Status.values)}.")
+    elif redemption_status and status != "exited":
         row.error("redemption_status", "Only an exited member has a redemption.")
 
     visible = values.get("directory_visible", "").lower()
@@ -356,13 +356,17 @@ def _check_row(row: RowResult, classes: dict[str, StakeholderClass], today: date
         row.error("referred_by", "A member cannot refer themself.")
 
     row.payments = _payments(row, today)
-    if row.joined_on is not None:
+    for payment in row.payments:
         # As share_payment_record: money for shares cannot predate admission, or the shares it
         # completes would be issued (and the member activated) before they joined.
-        for payment in row.payments:
-            if payment.paid_on < row.joined_on:
-                row.error("payments", f"{payment.paid_on.isoformat()} is before the member "
-                                      f"joined ({row.joined_on.isoformat()}).")
+        if row.joined_on is not None and payment.paid_on < row.joined_on:
+            row.error("payments", f"{payment.paid_on.isoformat()} is before the member "
+                                  f"joined ({row.joined_on.isoformat()}).")
+        # As share_payment_record and member_exit: no money comes in after the exit, or the
+        # shares it completes would be issued after they were redeemed on exited_on.
+        if status == "exited" and row.exited_on is not None and payment.paid_on > row.exited_on:
+            row.error("payments", f"{payment.paid_on.isoformat()} is after the member "
+                                  f"exited ({row.exited_on.isoformat()}).")
     numbers = _certificate_numbers(row)
     # The holding checks need the columns they read to be sound; other errors do not hide them.
     sound = "payments" not in row.errors and "certificates" not in row.errors
@@ -553,7 +557,8 @@ def register_import(*, text: str, actor=None, today: date | None = None) -> Impo
     RegisterEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
     Redemption.objects.bulk_create([
         Redemption(member=m, amount_minor=row.paid_minor, requested_on=row.exited_on,
-                   status=row.values.get("redemption_status") or Redemption.Status.PAID)
+                   status=row.values.get("redemption_status", "").lower()
+                   or Redemption.Status.PAID)
         for m, row in zip(members, rows, strict=True) if row.exited_on
     ], batch_size=BATCH_SIZE)
 

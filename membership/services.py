@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Max, Value, When
 from django.utils import timezone
 
 from coop.audit import audit_record
@@ -201,13 +201,29 @@ def _lock_member(member: Member) -> Member:
             .select_related("subscription", "stakeholder_class").get(pk=member.pk))
 
 
+def _shares_paid_for(subscription: ShareSubscription, paid_minor: int) -> int:
+    if subscription.share_price_minor == 0:
+        return subscription.shares
+    return min(paid_minor // subscription.share_price_minor, subscription.shares)
+
+
+def _certificates_to_cancel(member: Member, count: int,
+                            reversed_payment_id: int | None) -> list[ShareCertificate]:
+    # The shares the reversed payment completed go first (RULES.md §1: "shares it paid for
+    # are cancelled"), then the latest issued ones.
+    if count <= 0:
+        return []
+    order = ["-certificate_number"]
+    if reversed_payment_id is not None:
+        order.insert(0, Case(When(payment_id=reversed_payment_id, then=Value(0)),
+                             default=Value(1)))
+    issued = ShareCertificate.objects.filter(member=member, status=ShareCertificate.Status.ISSUED)
+    return list(issued.order_by(*order)[:count])
+
+
 def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None, actor) -> None:
     """Bring issued certificates and status in line with what has been paid (RULES.md §1)."""
-    subscription = member.subscription
-    if subscription.share_price_minor == 0:
-        target = subscription.shares
-    else:
-        target = min(member.paid_minor // subscription.share_price_minor, subscription.shares)
+    target = _shares_paid_for(member.subscription, member.paid_minor)
     current = member.shares_held
     if target > current:
         numbers = counter_take(name="certificate_number", count=target - current)
@@ -223,16 +239,8 @@ def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None
         audit_record(action="shares.issued", object_type="member", object_id=member.member_number,
                      actor=actor, facts={"certificates": numbers, "on": on.isoformat()})
     elif target < current:
-        # The shares the reversed payment completed go first (RULES.md §1: "shares it paid for
-        # are cancelled"), then the latest issued ones.
-        order = ["-certificate_number"]
-        if payment is not None and payment.reverses_id:
-            order.insert(0, Case(When(payment_id=payment.reverses_id, then=Value(0)),
-                                 default=Value(1)))
-        cancelled = list(
-            ShareCertificate.objects.filter(member=member, status=ShareCertificate.Status.ISSUED)
-            .order_by(*order)[: current - target]
-        )
+        cancelled = _certificates_to_cancel(member, current - target,
+                                            payment.reverses_id if payment else None)
         for certificate in cancelled:
             certificate.status = ShareCertificate.Status.CANCELLED
         ShareCertificate.objects.bulk_update(cancelled, ["status"])
@@ -312,6 +320,32 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
     return payment
 
 
+def _check_reversal_date(member: Member, payment: SharePayment, on: date, today: date) -> None:
+    """A reversal is dated from the payment it reverses to today, and never before a share it
+    cancels was issued: the register would cancel a certificate that did not exist yet."""
+    if on < payment.paid_on:
+        raise InvalidInput(
+            f"A reversal cannot be dated before the payment it reverses "
+            f"({payment.paid_on.isoformat()}).",
+            errors={"on": [f"Must not be before {payment.paid_on.isoformat()}, the day of the "
+                           f"payment."]})
+    if on > today:
+        raise InvalidInput("A reversal cannot be dated in the future.",
+                           errors={"on": ["Must not be in the future."]})
+    # Beyond the shares the payment completed, the latest issued shares go (RULES.md §1); a
+    # later payment may have issued them after `on`.
+    held_after = _shares_paid_for(member.subscription, member.paid_minor - payment.amount_minor)
+    cancelled = _certificates_to_cancel(member, member.shares_held - held_after, payment.pk)
+    latest = max(cancelled, key=lambda c: c.issued_on, default=None)
+    if latest is not None and latest.issued_on > on:
+        day = latest.issued_on.isoformat()
+        raise InvalidInput(
+            f"A reversal cannot be dated before a share it cancels was issued: certificate "
+            f"{latest.certificate_number} was issued on {day}.",
+            errors={"on": [f"Must not be before {day}: the reversal cancels certificate "
+                           f"{latest.certificate_number}, issued that day."]})
+
+
 @transaction.atomic
 def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
                           on: date | None = None) -> SharePayment:
@@ -327,7 +361,9 @@ def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
     if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
         raise Conflict(f"Member {member.member_number} has {member.status}; its capital is "
                        f"being redeemed instead.")
-    on = on or timezone.localdate()
+    today = timezone.localdate()
+    on = on or today
+    _check_reversal_date(member, payment, on, today)
     reversal = SharePayment.objects.create(
         member=member, kind=SharePayment.Kind.REVERSAL, amount_minor=payment.amount_minor,
         paid_on=on, reference=payment.reference, reverses=payment, reason=reason.strip(),
@@ -349,6 +385,35 @@ class ExitResult:
     redemption: Redemption
 
 
+def _check_exit_date(member: Member, on: date, today: date) -> None:
+    """An exit is dated from the member's last entry in the register to today. Before it, the
+    register would redeem shares before they were issued, or hold money paid (or returned by
+    the bank) after the member left, which no payment or reversal may do (both are refused
+    once a member has exited)."""
+    # Reported on `exited_on`, as Member and the admin's exit form call it.
+    if on < member.joined_on:
+        raise InvalidInput(
+            f"An exit cannot be dated before the member joined ({member.joined_on.isoformat()}).",
+            errors={"exited_on": [f"Must not be before {member.joined_on.isoformat()}, the day "
+                                  f"the member joined."]})
+    if on > today:
+        raise InvalidInput("An exit cannot be dated in the future.",
+                           errors={"exited_on": ["Must not be in the future."]})
+    # Payments and reversals, and the issues and cancellations dated by them; other events
+    # (free shares at approval, imported history) are in the register too.
+    last_payment = SharePayment.objects.filter(member=member).aggregate(
+        last=Max("paid_on"))["last"]
+    last_event = RegisterEvent.objects.filter(member=member).aggregate(
+        last=Max("event_date"))["last"]
+    last = max(filter(None, (last_payment, last_event)), default=None)
+    if last is not None and on < last:
+        raise InvalidInput(
+            f"An exit cannot be dated before the member's last payment or register entry "
+            f"({last.isoformat()}).",
+            errors={"exited_on": [f"Must not be before {last.isoformat()}, the date of the "
+                                  f"member's last payment or register entry."]})
+
+
 @transaction.atomic
 def member_exit(*, member: Member, reason: str = "", actor=None,
                 on: date | None = None) -> ExitResult:
@@ -356,7 +421,9 @@ def member_exit(*, member: Member, reason: str = "", actor=None,
     member = _lock_member(member)
     if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
         raise Conflict(f"Member {member.member_number} has already {member.status}.")
-    on = on or timezone.localdate()
+    today = timezone.localdate()
+    on = on or today
+    _check_exit_date(member, on, today)
     certificates = list(ShareCertificate.objects.filter(member=member,
                                                         status=ShareCertificate.Status.ISSUED))
     for certificate in certificates:

@@ -303,6 +303,26 @@ def test_record_exit_through_admin(staff_client):
     assert Redemption.objects.count() == 1
 
 
+def test_an_impossible_exit_date_is_shown_on_the_field_and_changes_nothing(staff_client):
+    # admitted and paid today
+    member = make_member(stakeholder_class=StakeholderClassFactory(), paid=True)
+    url = reverse("admin:membership_member_exit", args=[member.pk])
+    today = timezone.localdate()
+    for day, message in [(today - timedelta(days=1), "joined"),
+                         (today + timedelta(days=1), "future")]:
+        response = staff_client.post(url, {"exited_on": day.isoformat(), "reason": "Moving"})
+        assert response.status_code == 200
+        assert any(message in error for error in response.context["form"].errors["exited_on"])
+        member.refresh_from_db()
+        assert (member.status, member.exited_on) == ("active", None)
+        assert not Redemption.objects.exists()
+    # on the day they joined and paid, which is today
+    response = staff_client.post(url, {"exited_on": today.isoformat(), "reason": "Moving"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.status, member.exited_on) == ("exited", today)
+
+
 def test_member_change_page_edits_details_not_the_register(staff_client):
     member = make_member(stakeholder_class=StakeholderClassFactory(), paid=True)
     url = reverse("admin:membership_member_change", args=[member.pk])

@@ -640,7 +640,36 @@ def test_reverse_refusals(world):
     assert snapshot() == after_first
 
 
+def test_a_reversal_through_the_api_is_dated_today_even_for_a_payment_of_today(world):
+    # The API takes no date: a reversal is dated today in the cooperative's time zone, which is
+    # never before the payment (payments are not dated in the future) and never in the future.
+    today = timezone.localdate()
+    member = make_member(stakeholder_class=world.photographers, paid=True, on=today)
+    payment = SharePayment.objects.get(member=member)
+
+    response = world.client("key_write").post(
+        f"{API}/members/{member.member_number}/share-payments/{payment.pk}/reverse/",
+        {"reason": "Returned by the bank."}, format="json")
+
+    assert response.status_code == 200
+    assert SharePayment.objects.get(pk=response.json()["id"]).paid_on == today == payment.paid_on
+
+
 # --- exit ---------------------------------------------------------------------------------
+
+def test_an_exit_through_the_api_is_dated_today_the_day_of_the_last_payment(world):
+    # As the reversal: no date in the request; today is never before the last payment.
+    today = timezone.localdate()
+    member = make_member(stakeholder_class=world.photographers, paid=True, on=today)
+
+    response = world.client("key_write").post(f"{API}/members/{member.member_number}/exit/",
+                                              {"reason": "Letter of 2 March."}, format="json")
+
+    assert response.status_code == 200
+    member.refresh_from_db()
+    assert member.exited_on == today == member.joined_on
+    assert member.redemption.requested_on == today
+
 
 def test_member_exits_themself(world):
     member = world.member

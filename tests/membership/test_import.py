@@ -384,7 +384,7 @@ ROWS_OK_EXITED = ("1,Aino Virtanen,photographers,2,2019-03-01,exited,2019-03-05:
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    (exited_row("owed"), "Not one of: requested, payable, paid."),
+    (exited_row("owed"), "'owed' is not one of: requested, payable, paid."),
     ("4,Olga Nowak,photographers,2,2018-01-01,active,2018-01-02:10000,1-2,,requested",
      "Only an exited member has a redemption."),
 ])
@@ -399,3 +399,64 @@ def test_a_wrong_redemption_status_is_an_error_of_its_row_and_nothing_is_importe
     assert caught.value.errors == {"row 3": [f"redemption_status: {message}"]}
     assert register_counts() == before
 
+
+
+@pytest.mark.parametrize(("written", "stored"), [
+    ("Requested", "requested"), ("PAYABLE", "payable"), ("Paid", "paid"), (" pAiD ", "paid")])
+def test_redemption_status_is_read_in_any_case_like_status_and_kind(written, stored):
+    row = (f"4,Olga Nowak,photographers,2,2018-01-01,Exited,2018-01-02:10000,1-2,2021-06-30,"
+           f'"{written}"')
+    text = f"{EXITED_HEADER}\n{row}\n"
+    preview = importer.validate(text)
+    assert preview.ok, preview.error_lines()
+    importer.register_import(text=text)
+    olga = Member.objects.get(member_number=4)
+    assert (olga.status, olga.redemption.status) == ("exited", stored)
+
+
+# --- payment dates: not after an exited member's exit ---------------------------------------
+
+def test_a_payment_after_the_exit_is_an_error_of_its_row_and_nothing_is_imported():
+    before = register_counts()
+    rows = list(ROWS)
+    # row 5: Olga exited on 2021-06-30; the second half of her capital comes in a day later
+    rows[3] = rows[3].replace("2018-01-02:10000", '"2018-01-02:5000;2021-07-01:5000"')
+    preview = importer.validate(csv_text(rows))
+    assert [r.row for r in preview.error_rows] == [5]
+    assert preview.error_rows[0].errors == {
+        "payments": ["2021-07-01 is after the member exited (2021-06-30)."]}
+    assert "row 5, payments: 2021-07-01 is after the member exited (2021-06-30)." in (
+        preview.error_lines())
+    with pytest.raises(InvalidInput) as caught:
+        importer.register_import(text=csv_text(rows))
+    assert caught.value.errors == {
+        "row 5": ["payments: 2021-07-01 is after the member exited (2021-06-30)."]}
+    assert register_counts() == before
+
+
+def test_a_payment_on_the_exit_day_is_accepted():
+    rows = [ROWS[3].replace("2018-01-02:10000", '"2018-01-02:5000;2021-06-30:5000"')]
+    importer.register_import(text=csv_text(rows))
+    olga = Member.objects.get(member_number=4)
+    assert olga.exited_on == date(2021, 6, 30)
+    assert list(RegisterEvent.objects.filter(member=olga).order_by("pk")
+                .values_list("kind", "event_date")) == [
+        ("issue", date(2018, 1, 2)), ("issue", date(2021, 6, 30)),
+        ("redeem", date(2021, 6, 30)), ("redeem", date(2021, 6, 30))]
+    assert olga.redemption.amount_minor == 10000
+
+
+def test_admin_preview_shows_a_payment_after_the_exit_on_its_row(client):
+    client.force_login(StaffFactory())
+    rows = list(ROWS)
+    rows[3] = rows[3].replace("2018-01-02:10000", "2021-07-01:10000")  # row 5, exited 2021-06-30
+    upload = SimpleUploadedFile("register.csv", csv_text(rows).encode(), content_type="text/csv")
+    preview = client.post(reverse("admin:membership_member_import"), {"file": upload})
+    content = preview.content.decode()
+    assert [r.row for r in preview.context["preview"].error_rows] == [5]
+    assert '<tr class="row-error">\n        <th scope="row">5</th>' in content
+    assert content.count('<tr class="row-error">') == 1
+    assert "<mark>2021-07-01:10000</mark>" in content
+    assert "2021-07-01 is after the member exited (2021-06-30)." in content
+    assert 'name="confirm"' not in content
+    assert not Member.objects.exists()

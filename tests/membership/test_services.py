@@ -731,3 +731,183 @@ class TestPaymentDates:
         self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
         pay(member, 2 * PRICE, today)
         assert fresh(member).activated_on == today
+
+
+# --- the dates a reversal and an exit may carry ---------------------------------------------
+
+def register_state(member) -> tuple:
+    """Everything a reversal or an exit writes for a member: compare before and after."""
+    member = fresh(member)
+    return (
+        member.paid_minor, member.shares_held, member.status, member.activated_on,
+        member.exited_on, member.exit_reason,
+        list(ShareCertificate.objects.filter(member=member).order_by("certificate_number")
+             .values_list("certificate_number", "status")),
+        list(RegisterEvent.objects.filter(member=member).order_by("pk")
+             .values_list("kind", "event_date")),
+        list(SharePayment.objects.filter(member=member).order_by("pk")
+             .values_list("kind", "paid_on")),
+        Redemption.objects.filter(member=member).exists(),
+        last_audit_id(),
+    )
+
+
+class TestReversalDates:
+    """A reversal is dated from the day of the payment it reverses to today in the
+    cooperative's time zone, both included, and never before a share it cancels was issued."""
+
+    def assert_refused_and_nothing_stored(self, payment, on, *fragments):
+        before = register_state(payment.member)
+        with pytest.raises(InvalidInput) as exc:
+            services.share_payment_reverse(payment=payment, reason="bounced", on=on)
+        assert list(exc.value.errors) == ["on"]
+        for fragment in fragments:
+            assert fragment in exc.value.errors["on"][0]
+        assert register_state(payment.member) == before
+        assert not SharePayment.objects.filter(kind=SharePayment.Kind.REVERSAL).exists()
+
+    def test_a_reversal_before_the_payment_is_refused(self, klass):
+        payment = pay(admit(klass, 2), 2 * PRICE, D2)
+        self.assert_refused_and_nothing_stored(payment, D2 - timedelta(days=1), D2.isoformat())
+
+    def test_a_reversal_on_the_day_of_the_payment_is_accepted(self, klass):
+        payment = pay(admit(klass, 2), 2 * PRICE, D2)
+        reversal = services.share_payment_reverse(payment=payment, reason="bounced", on=D2)
+        assert reversal.paid_on == D2
+        member = assert_register_matches(payment.member)
+        assert (member.shares_held, member.status) == (0, Member.Status.AWAITING_PAYMENT)
+        assert set(RegisterEvent.objects.filter(kind=RegisterEvent.Kind.CANCEL)
+                   .values_list("event_date", flat=True)) == {D2}
+
+    def test_a_reversal_after_today_is_refused(self, klass):
+        payment = pay(admit(klass, 2), 2 * PRICE, D1)
+        self.assert_refused_and_nothing_stored(
+            payment, timezone.localdate() + timedelta(days=1), "future")
+
+    def test_a_payment_of_today_is_reversed_today_only(self, klass):
+        today = timezone.localdate()
+        payment = pay(admit(klass, 2), 2 * PRICE, today)
+        self.assert_refused_and_nothing_stored(payment, today - timedelta(days=1),
+                                               today.isoformat())
+        self.assert_refused_and_nothing_stored(payment, today + timedelta(days=1), "future")
+        reversal = services.share_payment_reverse(payment=payment, reason="bounced", on=today)
+        assert reversal.paid_on == today
+
+    def test_the_default_date_is_today(self, klass):
+        payment = pay(admit(klass, 2), 2 * PRICE, D1)
+        reversal = services.share_payment_reverse(payment=payment, reason="bounced")
+        assert reversal.paid_on == timezone.localdate()
+
+    def test_not_before_a_later_share_it_cancels_was_issued(self, klass):
+        # 7500 on D1 completes certificate 1; 7500 on D3 completes 2 and 3. Reversing the
+        # first leaves 7500, one share: certificates 1 and 3 (the latest) are cancelled, and
+        # 3 exists only from D3.
+        member = admit(klass, 3)
+        first = pay(member, 7500, D1)
+        pay(member, 7500, D3)
+        self.assert_refused_and_nothing_stored(first, D3 - timedelta(days=1), D3.isoformat(),
+                                               "certificate 3")
+        services.share_payment_reverse(payment=first, reason="bounced", on=D3)
+        member = assert_register_matches(member)
+        assert certificates(member, ShareCertificate.Status.CANCELLED) == [1, 3]
+
+    def test_before_a_later_payment_is_fine_when_it_cancels_only_its_own_shares(self, klass):
+        # The bank returned the first payment before the second came in; only certificate 1,
+        # issued on D1, is cancelled.
+        member = admit(klass, 3)
+        first = pay(member, PRICE, D1)
+        pay(member, PRICE, D3)
+        services.share_payment_reverse(payment=first, reason="bounced", on=D2)
+        member = assert_register_matches(member)
+        assert certificates(member, ShareCertificate.Status.CANCELLED) == [1]
+        assert certificates(member, ShareCertificate.Status.ISSUED) == [2]
+
+    @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+    def test_today_is_the_cooperatives_today(self, klass, settings, zone):
+        settings.TIME_ZONE = zone
+        payment = pay(admit(klass, 2), 2 * PRICE, D1)
+        today = timezone.localdate()
+        self.assert_refused_and_nothing_stored(payment, today + timedelta(days=1), "future")
+        assert services.share_payment_reverse(payment=payment, reason="bounced",
+                                              on=today).paid_on == today
+
+
+class TestExitDates:
+    """An exit is dated from the member's last payment or register entry (at the earliest the
+    day they joined) to today in the cooperative's time zone, both included: before it the
+    register would redeem shares before they were issued, or hold money that came in after the
+    member left."""
+
+    def assert_refused_and_nothing_stored(self, member, on, *fragments):
+        before = register_state(member)
+        with pytest.raises(InvalidInput) as exc:
+            services.member_exit(member=member, reason="moving", on=on)
+        assert list(exc.value.errors) == ["exited_on"]
+        for fragment in fragments:
+            assert fragment in exc.value.errors["exited_on"][0]
+        assert register_state(member) == before
+        assert not Redemption.objects.exists()
+
+    def test_an_exit_before_the_member_joined_is_refused(self, klass):
+        member = admit(klass, 2, on=D2)
+        self.assert_refused_and_nothing_stored(member, D2 - timedelta(days=1), D2.isoformat(),
+                                               "joined")
+
+    def test_an_exit_on_the_day_the_member_joined_is_accepted(self, klass):
+        member = admit(klass, 2, on=D2)
+        result = services.member_exit(member=member, reason="changed my mind", on=D2)
+        assert (result.member.exited_on, result.redemption.requested_on) == (D2, D2)
+
+    def test_a_free_member_may_exit_on_the_day_they_joined(self):
+        free = StakeholderClassFactory(slug="supporters", share_price_minor=0, min_shares=1,
+                                       max_shares=1)
+        member = admit(free, 1, on=D2)  # its share is issued on D2
+        self.assert_refused_and_nothing_stored(member, D2 - timedelta(days=1), D2.isoformat())
+        services.member_exit(member=member, on=D2)
+        assert set(RegisterEvent.objects.filter(member=member)
+                   .values_list("kind", "event_date")) == {("issue", D2), ("redeem", D2)}
+
+    def test_an_exit_after_today_is_refused(self, klass):
+        member = admit(klass, 2)
+        self.assert_refused_and_nothing_stored(
+            member, timezone.localdate() + timedelta(days=1), "future")
+
+    def test_a_member_admitted_today_exits_today_only(self, klass):
+        member = admit(klass, 2, on=None)
+        today = timezone.localdate()
+        self.assert_refused_and_nothing_stored(member, today - timedelta(days=1), "joined")
+        self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
+        assert services.member_exit(member=member, on=today).member.exited_on == today
+
+    def test_not_before_the_last_payment(self, klass):
+        member = admit(klass, 3)
+        pay(member, PRICE, D1)
+        pay(member, 2500, D3)  # completes no share: only the payment carries the date
+        self.assert_refused_and_nothing_stored(member, D3 - timedelta(days=1), D3.isoformat(),
+                                               "last payment")
+        result = services.member_exit(member=member, on=D3)
+        assert result.redemption.amount_minor == PRICE + 2500
+        member = assert_register_matches(member)
+        assert set(RegisterEvent.objects.filter(member=member, kind="redeem")
+                   .values_list("event_date", flat=True)) == {D3}
+
+    def test_not_before_a_reversal(self, klass):
+        member = admit(klass, 2)
+        payment = pay(member, 2 * PRICE, D1)
+        services.share_payment_reverse(payment=payment, reason="bounced", on=D3)
+        self.assert_refused_and_nothing_stored(member, D2, D3.isoformat())
+        services.member_exit(member=member, on=D3)
+        assert fresh(member).exited_on == D3
+
+    def test_the_default_date_is_today(self, klass):
+        member = admit(klass, 2)
+        pay(member, 2 * PRICE, timezone.localdate())
+        assert services.member_exit(member=member).member.exited_on == timezone.localdate()
+
+    @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+    def test_today_is_the_cooperatives_today(self, klass, settings, zone):
+        settings.TIME_ZONE = zone
+        member = admit(klass, 2)
+        today = timezone.localdate()
+        self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
+        assert services.member_exit(member=member, on=today).member.exited_on == today
