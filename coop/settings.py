@@ -233,6 +233,12 @@ if _email_backend.endswith("smtp.EmailBackend"):
     }
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cooperative@localhost")
+# Background emails try again after a failure that may pass (server or network down, a 4xx
+# answer): exponential backoff with full jitter from EMAIL_RETRY_BACKOFF seconds, each wait capped
+# at 30 minutes (under the Redis broker's one-hour visibility timeout, past which a waiting task
+# is delivered twice), EMAIL_MAX_RETRIES times; the defaults give up within about two hours.
+EMAIL_RETRY_BACKOFF = int(os.environ.get("EMAIL_RETRY_BACKOFF", "60"))
+EMAIL_MAX_RETRIES = int(os.environ.get("EMAIL_MAX_RETRIES", "8"))
 
 # --- i18n, static -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

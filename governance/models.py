@@ -303,6 +303,10 @@ class Notification(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When the email went out. Empty: not (yet) sent, so a retried or re-run task sends it, and
+    # one that was sent is never sent again. Stays empty for a member without an address or an
+    # address the mail server refused for good.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

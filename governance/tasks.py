@@ -1,8 +1,12 @@
-"""Thin Celery tasks: they take ids, call services, and are safe to run twice."""
+"""Thin Celery tasks: they take ids, call services, and are safe to run twice. The ones that
+send email retry a transient failure (coop.mail.RETRY) and never send one email twice."""
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage
+from django.utils import timezone
+
+from coop import mail
 
 from . import services
 from .models import Comment, Elector, Notification, Proposal
@@ -46,45 +50,58 @@ def _body(proposal: Proposal, kind: str) -> str:
     return f'There is a new comment on "{proposal.title}".\n\n{link}\n'
 
 
-def _notify(proposal: Proposal, kind: str, electors) -> int:
-    """Notification rows (unique per member, proposal and kind, so a retry adds none) and emails
-    to those who did not have one yet."""
+def _notify(task, proposal: Proposal, kind: str, electors) -> int:
+    """Notification rows (unique per member, proposal and kind, so a retry adds none), and an
+    email for each row whose email has not gone out yet (emailed_at)."""
     subject = f"[{settings.COOP_NAME}] " + SUBJECTS[kind].format(title=proposal.title)
     body = _body(proposal, kind)
     sent = 0
     member_ids = list(electors.values_list("member_id", flat=True))
-    for start in range(0, len(member_ids), BATCH):
+    starts = range(0, len(member_ids), BATCH)
+    for number, start in enumerate(starts, 1):
         chunk = member_ids[start : start + BATCH]
-        already = set(
-            Notification.objects.filter(
-                proposal=proposal, kind=kind, member_id__in=chunk
-            ).values_list("member_id", flat=True)
-        )
-        fresh = [m for m in chunk if m not in already]
         Notification.objects.bulk_create(
-            [Notification(member_id=m, proposal=proposal, kind=kind) for m in fresh],
+            [Notification(member_id=m, proposal=proposal, kind=kind) for m in chunk],
             ignore_conflicts=True,
         )
-        emails = (
-            Elector.objects.filter(proposal=proposal, member_id__in=fresh)
-            .exclude(member__email="")
-            .values_list("member__email", flat=True)
+        pending = Notification.objects.filter(
+            proposal=proposal, kind=kind, member_id__in=chunk, emailed_at=None
         )
-        sent += send_mass_mail([(subject, body, None, [e]) for e in emails])
+        what = f"proposal {proposal.pk} {kind}, batch {number} of {len(starts)}"
+        sent += _email(task, what, pending, subject, body)
     return sent
 
 
-@shared_task
-def notify_proposal(proposal_id: int, kind: str) -> int:
+def _email(task, what: str, pending, subject: str, body: str) -> int:
+    """Email each of the `pending` notifications and mark them emailed: one UPDATE, made also
+    when a later email fails, so a retry sends only the rest. Two queries however many."""
+    items = [
+        (pk, EmailMessage(subject, body, None, [email]))
+        for pk, email in pending.exclude(member__email="")
+        .order_by("pk")
+        .values_list("pk", "member__email")
+    ]
+    sent = []
+    try:
+        for pk in mail.deliver(task, what, items):
+            sent.append(pk)
+    finally:
+        if sent:
+            Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
+    return len(sent)
+
+
+@shared_task(bind=True, **mail.RETRY)
+def notify_proposal(self, proposal_id: int, kind: str) -> int:
     proposal = Proposal.objects.get(pk=proposal_id)
     electors = Elector.objects.filter(proposal=proposal)
     if kind == Notification.Kind.REMINDER:
         electors = electors.filter(reminded_at=proposal.reminders_sent_at)
-    return _notify(proposal, kind, electors)
+    return _notify(self, proposal, kind, electors)
 
 
-@shared_task
-def notify_comment(comment_id: int) -> int:
+@shared_task(bind=True, **mail.RETRY)
+def notify_comment(self, comment_id: int) -> int:
     """Tell the author of the proposal and of the comment replied to (not the commenter)."""
     comment = Comment.objects.select_related("proposal", "parent").get(pk=comment_id)
     targets = {
@@ -93,17 +110,21 @@ def notify_comment(comment_id: int) -> int:
         if m
     }
     targets.discard(comment.author_id)
-    Notification.objects.bulk_create(
-        [
-            Notification(member_id=m, proposal=comment.proposal, kind=Notification.Kind.COMMENT)
-            for m in targets
-        ]
+    kind = Notification.Kind.COMMENT
+    if not self.request.retries:
+        # Comment notifications are not unique (one per comment), so only the first attempt
+        # makes them; a retry finds them by their empty emailed_at.
+        Notification.objects.bulk_create(
+            [Notification(member_id=m, proposal=comment.proposal, kind=kind) for m in targets]
+        )
+    pending = Notification.objects.filter(
+        proposal=comment.proposal,
+        kind=kind,
+        member_id__in=targets,
+        emailed_at=None,
+        created_at__gte=comment.created_at,
     )
-    from membership.models import Member
-
-    emails = Member.objects.filter(pk__in=targets).exclude(email="").values_list("email", flat=True)
-    subject = f"[{settings.COOP_NAME}] " + SUBJECTS[Notification.Kind.COMMENT].format(
-        title=comment.proposal.title
-    )
-    body = _body(comment.proposal, Notification.Kind.COMMENT)
-    return send_mass_mail([(subject, body, None, [e]) for e in emails])
+    subject = f"[{settings.COOP_NAME}] " + SUBJECTS[kind].format(title=comment.proposal.title)
+    body = _body(comment.proposal, kind)
+    return _email(self, f"comment {comment.pk} on proposal {comment.proposal_id}", pending,
+                  subject, body)

@@ -1,7 +1,9 @@
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
+
+from coop import mail
 
 from .models import Application, Member, SharePayment
 
@@ -26,12 +28,15 @@ def _context(kind: str, application_id=None, member_id=None, payment_id=None) ->
     return member.email, {"member": member}
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_membership_email(kind: str, **ids) -> None:
-    """Tell the person what happened. Safe to run twice (it only sends a message)."""
+@shared_task(bind=True, **mail.RETRY)
+def send_membership_email(self, kind: str, **ids) -> None:
+    """Tell the person what happened. One message, retried only while it has not gone out; an
+    address the server refuses for good is logged (by id) and dropped."""
     to, context = _context(kind, **ids)
     if not to:
         return
     context |= {"coop_name": settings.COOP_NAME, "site_url": settings.SITE_URL}
     body = render_to_string(f"membership/email/{kind}.txt", context)
-    send_mail(f"[{settings.COOP_NAME}] {SUBJECTS[kind]}", body, None, [to])
+    message = EmailMessage(f"[{settings.COOP_NAME}] {SUBJECTS[kind]}", body, None, [to])
+    about = ", ".join(f"{name.removesuffix('_id')} {value}" for name, value in ids.items())
+    mail.send_one(self, f"{kind} for {about}", message)
