@@ -17,8 +17,13 @@ from django.contrib.auth import backends, get_user_model
 class _UserWithMember:
     def get_user(self, user_id):
         users = get_user_model()._default_manager.select_related("member__stakeholder_class")
-        user = users.filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            # get(), not filter().first(): no ORDER BY to compile (~0.4 ms of CPU here, on
+            # every request).
+            user = users.get(pk=user_id)
+        except users.model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 class ModelBackend(_UserWithMember, backends.ModelBackend):

@@ -119,9 +119,10 @@ def _target(request, proposal_id: int, *, with_result: bool = False) -> Proposal
     if proposal_id > MAX_ID:
         raise Http404
     fields = ["body"] if with_result else ["body", "result"]
-    proposal = Proposal.objects.defer(*fields).filter(pk=proposal_id).first()
-    if proposal is None:
-        raise Http404
+    try:
+        proposal = Proposal.objects.defer(*fields).get(pk=proposal_id)
+    except Proposal.DoesNotExist:
+        raise Http404 from None
     if proposal.status == Proposal.Status.DRAFT and not _sees_all_drafts(request):
         member = _caller_member(request)
         if member is None or member.pk != proposal.author_id:

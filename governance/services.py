@@ -375,15 +375,17 @@ def ballot_cast(
     # starts: the lock must come before the read, in a statement of its own).
     _advisory_lock(proposal.pk, shared=True)
     # The proposal is read again with the elector row, in one query: this is the hot path.
-    elector = (
-        Elector.objects.select_for_update(of=("self",))
-        .select_related("proposal")
-        .defer("proposal__body", "proposal__result")
-        .filter(proposal_id=proposal.pk, member_id=member.pk)
-        .first()
-    )
-    proposal = elector.proposal if elector else Proposal.objects.defer("body", "result").get(
-        pk=proposal.pk)
+    try:
+        elector = (
+            Elector.objects.select_for_update(of=("self",))
+            .select_related("proposal")
+            .defer("proposal__body", "proposal__result")
+            .get(proposal_id=proposal.pk, member_id=member.pk)
+        )
+        proposal = elector.proposal
+    except Elector.DoesNotExist:
+        elector = None
+        proposal = Proposal.objects.defer("body", "result").get(pk=proposal.pk)
     if proposal.status != Proposal.Status.VOTING or now >= proposal.closes_at:
         raise Conflict("This vote is not open.")
     if elector is None:
