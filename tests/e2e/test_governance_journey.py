@@ -1,6 +1,7 @@
 """A member votes in the browser: sign in, open a proposal, vote, change the vote, watch the
-turnout move (htmx polling), see the result after the close. On a phone-sized viewport; and a
-ranked ballot arranged with the keyboard alone. Screenshots go to docs/screenshots/."""
+turnout move (htmx polling), see the result after the close, and find the opening and the
+result in the notification inbox. On a phone-sized viewport; and a ranked ballot arranged with
+the keyboard alone. Screenshots go to docs/screenshots/."""
 
 from datetime import timedelta
 
@@ -97,6 +98,17 @@ def test_a_member_votes_changes_the_vote_and_sees_the_result_on_a_phone(new_page
     expect(page.get_by_text("2 of 3 (66 %; exactly 2/3)")).to_be_visible()
     expect(page.locator("svg.chart rect.bar")).to_have_count(3)
     page.screenshot(path=str(SCREENSHOTS / "result.png"), full_page=True)
+
+    # The inbox has the opening and the result (newest first), then nothing unread.
+    page.get_by_role("link", name="Notifications, 2 unread", exact=True).click()
+    notes = page.locator(".notification-list li")
+    expect(notes).to_have_count(2)
+    expect(notes.first).to_contain_text(
+        "The vote on “Buy a cargo bike for deliveries” has closed")
+    expect(notes.nth(1)).to_contain_text("Voting is open on “Buy a cargo bike for deliveries”")
+    page.get_by_role("button", name="Mark all as read").click()
+    expect(page.get_by_text("Nothing unread.")).to_be_visible()
+    expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
     assert console.csp_violations == []
     assert console.errors == []
 
