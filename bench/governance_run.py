@@ -351,12 +351,13 @@ def load(path: str, duration: int, log: Path, script: Path, *, method="GET", bod
     return result
 
 
-def bench_api(duration: int, workers: int, tokens_per_connection: int) -> list[dict]:
+def _prepare_load(title: str, tokens_per_connection: int):
+    """An open proposal, the members who will vote on it (16 steady ones first), and a folder
+    with the access log and the wrk script; static files collected for the server."""
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     tasks.notify_proposal.delay = _NoDelay()
-    proposal = new_proposal("Bench: ballots through the API")
-    proposal = services.proposal_open(proposal=proposal)
+    proposal = services.proposal_open(proposal=new_proposal(title))
     print(f"proposal {proposal.pk} open, electorate {proposal.electorate_size}", flush=True)
     voters = list(Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=False)
                   .select_related("user").order_by("?")
@@ -368,6 +369,12 @@ def bench_api(duration: int, workers: int, tokens_per_connection: int) -> list[d
     script.write_text(LUA)
     subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput",
                     "-v0"], cwd=ROOT, env=os.environ | SERVER_ENV, check=True)
+    return proposal, voters, tmp, log, script
+
+
+def bench_api(duration: int, workers: int, tokens_per_connection: int) -> list[dict]:
+    proposal, voters, tmp, log, script = _prepare_load(
+        "Bench: ballots through the API", tokens_per_connection)
     # The SQL of one ballot, counted in this process with the test client (same database).
     probe = Client()
     probe.force_login(voters[-1].user)
@@ -413,20 +420,8 @@ def bench_api(duration: int, workers: int, tokens_per_connection: int) -> list[d
 def bench_floor(duration: int, workers: int, tokens_per_connection: int) -> list[dict]:
     """How fast could a ballot be here at all (bench/floor_urls.py), in one run with the
     baseline and the real endpoint, plus the ballot's SQL alone under pgbench."""
-    if not shutil.which("wrk"):
-        sys.exit("wrk is missing: apt-get install wrk")
-    tasks.notify_proposal.delay = _NoDelay()
-    proposal = services.proposal_open(proposal=new_proposal("Bench: the floor of a ballot"))
-    voters = list(Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=False)
-                  .select_related("user").order_by("?")
-                  [:CONNECTIONS * (tokens_per_connection + 1)])
-    tmp = Path(tempfile.mkdtemp(prefix="bench-floor-"))
-    log = tmp / "access.log"
-    log.touch()
-    script = tmp / "ballots.lua"
-    script.write_text(LUA)
-    subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput",
-                    "-v0"], cwd=ROOT, env=os.environ | SERVER_ENV, check=True)
+    proposal, voters, tmp, log, script = _prepare_load(
+        "Bench: the floor of a ballot", tokens_per_connection)
     server = start_server(workers, log, "bench.floor_settings")
     results = []
     try:
