@@ -106,6 +106,7 @@ def test_a_member_votes_changes_the_vote_and_sees_the_result_on_a_phone(new_page
     expect(notes.first).to_contain_text(
         "The vote on “Buy a cargo bike for deliveries” has closed")
     expect(notes.nth(1)).to_contain_text("Voting is open on “Buy a cargo bike for deliveries”")
+    page.screenshot(path=str(SCREENSHOTS / "notifications.png"), full_page=True)
     page.get_by_role("button", name="Mark all as read").click()
     expect(page.get_by_text("Nothing unread.")).to_be_visible()
     expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
