@@ -56,12 +56,14 @@ class ApplicationForm(forms.Form):
     SERVICE_FIELDS = {"referred_by": "referrer_number"}
 
 
-class ProfileNameForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["full_name"]
-        labels = {"full_name": "Your name"}
-        widgets = {"full_name": forms.TextInput(attrs={"autocomplete": "name"})}
+class ProfileNameForm(forms.Form):
+    # Required and at most 200 characters are services.profile_update's rules, so its message
+    # is the one shown; the attributes only let the browser say so before sending.
+    full_name = forms.CharField(
+        label="Your name", required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "required": True,
+                                      "maxlength": User._meta.get_field("full_name").max_length}),
+    )
 
 
 class DirectoryFilterForm(forms.Form):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, Max, Value, When
 from django.utils import timezone
@@ -128,13 +129,36 @@ def _lock_pending(application_ids: list[int]) -> list[Application]:
     return applications
 
 
+def _check_approval_date(applications: list[Application], on: date, today: date) -> None:
+    """joined_on runs from the day of the (latest) application to today. A future joined_on
+    would refuse every payment until then (none may predate joining); one before the
+    application would admit a member before they asked to be one."""
+    if on > today:
+        raise InvalidInput("An approval cannot be dated in the future.",
+                           errors={"on": ["Must not be in the future."]})
+    # In the cooperative's time zone, like `on` and today: a submission late in the evening
+    # UTC may already be the next day here.
+    latest = max(applications, key=lambda a: (timezone.localdate(a.submitted_at), a.pk),
+                 default=None)
+    if latest is not None and on < (submitted := timezone.localdate(latest.submitted_at)):
+        day = submitted.isoformat()
+        raise InvalidInput(
+            f"An approval cannot be dated before the application was submitted: application "
+            f"#{latest.pk} was submitted on {day}.",
+            errors={"on": [f"Must not be before {day}, the day application #{latest.pk} was "
+                           f"submitted."]})
+
+
 @transaction.atomic
 def applications_approve(*, application_ids: list[int], actor=None,
                          on: date | None = None) -> list[Member]:
     """Approve applications together: numbered in the order they were submitted."""
-    on = on or timezone.localdate()
+    today = timezone.localdate()
+    on = on or today
     applications = _lock_pending(application_ids)
     applications.sort(key=lambda a: (a.submitted_at, a.pk))
+    # Checked before any member number is taken (the transaction would roll back anyway).
+    _check_approval_date(applications, on, today)
     numbers = counter_take(name="member_number", count=len(applications))
     members = []
     decided_by = actor if getattr(actor, "is_staff", False) else None
@@ -454,6 +478,33 @@ def member_directory_visibility_set(*, member: Member, visible: bool, actor=None
     audit_record(action="member.directory_visibility", object_type="member",
                  object_id=member.member_number, actor=actor, facts={"visible": visible})
     return member
+
+
+@transaction.atomic
+def profile_update(*, user, full_name: str, actor=None):
+    """A person changes their own account's name. Only the account: the register's
+    Member.name, the name they were admitted under, stays as it is."""
+    user_model = get_user_model()
+    full_name = (full_name or "").strip()
+    limit = user_model._meta.get_field("full_name").max_length
+    if not full_name:
+        raise InvalidInput("Your name cannot be empty.",
+                           errors={"full_name": ["This field is required."]})
+    if len(full_name) > limit:
+        message = f"A name has at most {limit} characters (this one has {len(full_name)})."
+        raise InvalidInput(message, errors={"full_name": [message]})
+    # Compared with the stored row under its lock, not with the caller's copy, which may be
+    # stale: saving the same name again writes nothing and records nothing.
+    stored = user_model.objects.select_for_update().get(pk=user.pk)
+    user.full_name = full_name
+    if stored.full_name == full_name:
+        return user
+    user_model.objects.filter(pk=user.pk).update(full_name=full_name)
+    # Which fields changed, not their values: the audit trail keeps no more personal data
+    # than it needs.
+    audit_record(action="user.profile_updated", object_type="user", object_id=user.pk,
+                 actor=actor or user, facts={"fields": ["full_name"]})
+    return user
 
 
 @transaction.atomic

@@ -236,13 +236,19 @@ def certificate(request, number: int):
 def profile(request):
     member = _member_of(request.user)
     if request.method == "POST":
-        form = ProfileNameForm(request.POST, instance=request.user)
+        form = ProfileNameForm(request.POST)
         if form.is_valid():
-            form.save()
-            messages.success(request, "Your name was saved.")
-            return redirect("profile")
+            try:
+                services.profile_update(user=request.user,
+                                        full_name=form.cleaned_data["full_name"],
+                                        actor=request.user)
+            except ServiceError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, "Your name was saved.")
+                return redirect("profile")
     else:
-        form = ProfileNameForm(instance=request.user)
+        form = ProfileNameForm(initial={"full_name": request.user.full_name})
     return render(request, "membership/profile.html", {"form": form, "member": member})
 
 

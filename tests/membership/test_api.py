@@ -2,7 +2,7 @@
 real authentication (session, API key), real services, real database."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -884,6 +884,9 @@ JOINED = date(2026, 3, 2)
 def joined_earlier(world) -> Member:
     """Admitted on JOINED, nothing paid: 4 shares of 5000 outstanding."""
     application = ApplicationFactory(stakeholder_class=world.photographers, shares=4)
+    # Applied the day before: an approval cannot predate the application (stamped "now").
+    Application.objects.filter(pk=application.pk).update(
+        submitted_at=timezone.make_aware(datetime.combine(JOINED - timedelta(days=1), time(9))))
     return services.applications_approve(application_ids=[application.pk], on=JOINED)[0]
 
 

@@ -4,14 +4,14 @@ The API-level races are tested with the API; these call the services from thread
 """
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
 
 from coop.errors import Conflict, InvalidInput
 from membership import services
-from membership.models import Counter, Member, ShareCertificate, SharePayment
+from membership.models import Application, Counter, Member, ShareCertificate, SharePayment
 
 from .factories import StakeholderClassFactory, UserFactory
 
@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PRICE = 5000
 PAID_ON = date(2026, 3, 2)  # also the day the paying members join: no payment predates it
+SUBMITTED = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 def run_together(calls):
@@ -52,6 +53,10 @@ def applications(klass, n, shares=None):
         out.append(services.application_submit(
             stakeholder_class=klass, shares=shares[i] if shares else 2, name="A",
             email=user.email, user=user))
+    # Applied before PAID_ON, in the same order: an approval cannot predate the application.
+    for minute, application in enumerate(out):
+        Application.objects.filter(pk=application.pk).update(
+            submitted_at=SUBMITTED + timedelta(minutes=minute))
     return out
 
 

@@ -1,6 +1,6 @@
 """RULES.md §1 (membership and shares), worked example by worked example, at the service level."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,6 +29,9 @@ PRICE = 5000
 D1, D2, D3, D4 = date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16), date(2026, 3, 23)
 # Members are admitted before D1: a payment cannot predate admission (joined_on).
 JOINED = date(2026, 3, 1)
+# ...and apply before JOINED: an approval cannot predate the application. The services stamp
+# a submission "now"; `submit` dates it back to this moment (a February day in every zone).
+SUBMITTED = datetime(2026, 2, 26, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -44,9 +47,16 @@ def staff():
 
 def submit(klass, shares=None, user=None, **kwargs):
     user = user or UserFactory()
-    return services.application_submit(
+    application = services.application_submit(
         stakeholder_class=klass, shares=shares or klass.min_shares, name=user.full_name,
         email=user.email, user=user, **kwargs)
+    return backdate(application, SUBMITTED)
+
+
+def backdate(application, moment) -> Application:
+    Application.objects.filter(pk=application.pk).update(submitted_at=moment)
+    application.submitted_at = moment
+    return application
 
 
 def approve(application, actor=None, on=JOINED) -> Member:
@@ -911,3 +921,152 @@ class TestExitDates:
         today = timezone.localdate()
         self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
         assert services.member_exit(member=member, on=today).member.exited_on == today
+
+
+# --- the date an approval may carry (from the day of the application to today) ----------------
+
+class TestApprovalDates:
+    """joined_on runs from the (local) day the application was submitted to today in the
+    cooperative's time zone, both included; a refused approval admits nobody and takes no
+    member number."""
+
+    def assert_refused_and_nothing_stored(self, applications, on, *fragments):
+        before = last_audit_id()
+        with pytest.raises(InvalidInput) as exc:
+            services.applications_approve(application_ids=[a.pk for a in applications], on=on)
+        assert list(exc.value.errors) == ["on"]
+        for fragment in fragments:
+            assert fragment in exc.value.errors["on"][0] and fragment in exc.value.message
+        assert actions(before) == []
+        assert not Member.objects.exists()
+        assert set(Application.objects.filter(pk__in=[a.pk for a in applications])
+                   .values_list("status", flat=True)) == {Application.Status.PENDING}
+        assert not Counter.objects.filter(name="member_number", last_value__gt=0).exists()
+
+    def test_an_approval_after_today_is_refused(self, klass):
+        application = submit(klass)
+        self.assert_refused_and_nothing_stored(
+            [application], timezone.localdate() + timedelta(days=1), "future")
+        # The refusal used no number: the next approval is number 1.
+        assert approve(application, on=timezone.localdate()).member_number == 1
+
+    def test_an_approval_dated_today_is_accepted(self, klass):
+        application = services.application_submit(  # submitted now, approved today
+            stakeholder_class=klass, shares=2, name="Ada", email="ada@example.org")
+        member = approve(application, on=timezone.localdate())
+        assert fresh(member).joined_on == timezone.localdate()
+        assert fresh(member).subscription.subscribed_on == timezone.localdate()
+
+    def test_an_approval_before_the_application_is_refused(self, klass):
+        application = backdate(submit(klass), datetime(2026, 3, 10, 12, tzinfo=UTC))
+        self.assert_refused_and_nothing_stored([application], date(2026, 3, 9), "2026-03-10",
+                                               f"#{application.pk}")
+
+    def test_an_approval_on_the_day_of_the_application_is_accepted(self, klass):
+        application = backdate(submit(klass), datetime(2026, 3, 10, 12, tzinfo=UTC))
+        member = approve(application, on=date(2026, 3, 10))
+        assert (member.member_number, fresh(member).joined_on) == (1, date(2026, 3, 10))
+
+    def test_a_batch_is_dated_no_earlier_than_its_latest_application(self, klass):
+        early = backdate(submit(klass), datetime(2026, 3, 2, 12, tzinfo=UTC))
+        late = backdate(submit(klass), datetime(2026, 3, 10, 12, tzinfo=UTC))
+        # Valid for `early`, not for `late`: the whole batch is refused, `early` included.
+        self.assert_refused_and_nothing_stored([early, late], date(2026, 3, 5), "2026-03-10",
+                                               f"#{late.pk}")
+        members = services.applications_approve(application_ids=[early.pk, late.pk],
+                                                on=date(2026, 3, 10))
+        assert [m.member_number for m in members] == [1, 2]
+
+    def test_a_refused_approval_inside_a_larger_transaction_takes_no_number(self, klass):
+        admit(klass)  # number 1
+        application = submit(klass)
+        with transaction.atomic():
+            with pytest.raises(InvalidInput):
+                approve(application, on=timezone.localdate() + timedelta(days=1))
+            assert Counter.objects.get(name="member_number").last_value == 1
+        assert approve(application).member_number == 2
+
+    # The day of the application in the cooperative's time zone: 12:00 UTC on 10 March is
+    # 11 March in Kiritimati (UTC+14) and still 10 March in Pago Pago (UTC-11).
+    @pytest.mark.parametrize(("zone", "local_day"), [("Pacific/Kiritimati", date(2026, 3, 11)),
+                                                     ("Pacific/Pago_Pago", date(2026, 3, 10))])
+    def test_the_application_day_is_the_cooperatives_day(self, klass, settings, zone, local_day):
+        settings.TIME_ZONE = zone
+        application = backdate(submit(klass), datetime(2026, 3, 10, 12, tzinfo=UTC))
+        self.assert_refused_and_nothing_stored([application], local_day - timedelta(days=1),
+                                               local_day.isoformat())
+        assert fresh(approve(application, on=local_day)).joined_on == local_day
+
+    @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+    def test_today_is_the_cooperatives_today(self, klass, settings, zone):
+        settings.TIME_ZONE = zone
+        application = submit(klass)
+        today = timezone.localdate()
+        self.assert_refused_and_nothing_stored([application], today + timedelta(days=1),
+                                               "future")
+        assert fresh(approve(application, on=today)).joined_on == today
+
+    def test_the_default_date_is_today(self, klass):
+        assert fresh(admit(klass, on=None)).joined_on == timezone.localdate()
+
+
+# --- the member's own profile ----------------------------------------------------------------
+
+class TestProfileUpdate:
+    def test_a_new_name_is_saved_trimmed_and_audited_without_the_name(self):
+        user = UserFactory(full_name="Ada Byron")
+        before = last_audit_id()
+        returned = services.profile_update(user=user, full_name="  Ada Lovelace ")
+        assert returned.full_name == "Ada Lovelace"
+        user.refresh_from_db()
+        assert user.full_name == "Ada Lovelace"
+        record = AuditRecord.objects.get(pk__gt=before)
+        assert (record.action, record.object_type, record.object_id) == (
+            "user.profile_updated", "user", str(user.pk))
+        assert record.actor_id == user.pk  # the person, when no other actor is named
+        assert record.facts == {"fields": ["full_name"]}
+        assert "Lovelace" not in str(record.facts) and "Byron" not in str(record.facts)
+
+    def test_staff_acting_for_the_person_is_the_actor(self, staff):
+        user = UserFactory(full_name="Ada Byron")
+        services.profile_update(user=user, full_name="Ada Lovelace", actor=staff)
+        assert AuditRecord.objects.get(action="user.profile_updated").actor_id == staff.pk
+
+    @pytest.mark.parametrize("name", ["Ada Lovelace", "  Ada Lovelace  "])
+    def test_the_same_name_again_changes_nothing_and_records_nothing(self, name):
+        user = UserFactory(full_name="Ada Lovelace")
+        before = last_audit_id()
+        assert services.profile_update(user=user, full_name=name).full_name == "Ada Lovelace"
+        assert actions(before) == []
+
+    def test_compares_with_the_stored_name_not_a_stale_copy(self):
+        user = UserFactory(full_name="Ada Byron")
+        stale = type(user).objects.get(pk=user.pk)
+        services.profile_update(user=user, full_name="Ada Lovelace")
+        before = last_audit_id()
+        services.profile_update(user=stale, full_name="Ada Byron")  # back again: a change
+        user.refresh_from_db()
+        assert user.full_name == "Ada Byron"
+        assert actions(before) == ["user.profile_updated"]
+
+    @pytest.mark.parametrize(("name", "fragment"), [
+        ("", "required"), ("   ", "required"), (None, "required"),
+        ("x" * 201, "at most 200 characters"),
+    ])
+    def test_a_blank_or_too_long_name_is_refused_and_nothing_changes(self, name, fragment):
+        user = UserFactory(full_name="Ada Lovelace")
+        before = last_audit_id()
+        with pytest.raises(InvalidInput) as exc:
+            services.profile_update(user=user, full_name=name)
+        assert list(exc.value.errors) == ["full_name"]
+        assert fragment in exc.value.errors["full_name"][0]
+        assert user.full_name == "Ada Lovelace"  # the caller's copy is untouched too
+        user.refresh_from_db()
+        assert user.full_name == "Ada Lovelace"
+        assert actions(before) == []
+
+    def test_a_name_of_exactly_200_characters_is_accepted(self):
+        user = UserFactory(full_name="Ada Lovelace")
+        services.profile_update(user=user, full_name="x" * 200)
+        user.refresh_from_db()
+        assert user.full_name == "x" * 200

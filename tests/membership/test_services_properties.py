@@ -1,7 +1,7 @@
 """Property tests of the share register: any sequence of payments and reversals within the
 subscription keeps the RULES.md §1 invariants."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import transaction
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from coop.errors import InvalidInput
 from membership import services
-from membership.models import Member, RegisterEvent, ShareCertificate, SharePayment
+from membership.models import Application, Member, RegisterEvent, ShareCertificate, SharePayment
 from membership.models import StakeholderClass as Klass
 
 from .factories import UserFactory
@@ -19,6 +19,7 @@ from .factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PAID_ON = date(2026, 2, 2)
+SUBMITTED = datetime(2026, 2, 1, 12, tzinfo=UTC)
 
 classes = st.tuples(
     st.sampled_from([1, 7, 2500, 5000]),  # share price
@@ -73,6 +74,8 @@ def test_holdings_follow_payments_and_reversals(klass, second_shares, operations
             application = services.application_submit(
                 stakeholder_class=stakeholder_class, shares=shares, name="P", email=user.email,
                 user=user)
+            # Applied the day before: an approval cannot predate the application.
+            Application.objects.filter(pk=application.pk).update(submitted_at=SUBMITTED)
             # Admitted on the payments' date: a payment cannot predate admission.
             members.append(services.applications_approve(application_ids=[application.pk],
                                                          on=PAID_ON)[0])

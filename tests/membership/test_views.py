@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from coop.models import Cooperative
+from coop.models import AuditRecord, Cooperative
 from membership import services
 from membership.models import Application, Member
 
@@ -472,3 +472,55 @@ def test_profile_visibility_for_a_non_member_changes_nothing(client):
 
 def test_profile_visibility_refuses_get(client, member):
     assert login(client, member.user).get(reverse("profile-visibility")).status_code == 405
+
+
+# --- profile: the name goes through services.profile_update ----------------------------------
+
+def name_changes(user) -> list[dict]:
+    return list(AuditRecord.objects.filter(action="user.profile_updated", object_id=str(user.pk))
+                .values_list("facts", flat=True))
+
+
+def test_profile_name_is_saved_by_the_service_and_audited(client):
+    user = UserFactory(full_name="Ada Byron")
+    response = login(client, user).post(reverse("profile"), {"full_name": " Ada Lovelace "},
+                                        follow=True)
+    assert response.redirect_chain == [(reverse("profile"), 302)]
+    assert "Your name was saved." in response.content.decode()
+    user.refresh_from_db()
+    assert user.full_name == "Ada Lovelace"
+    assert name_changes(user) == [{"fields": ["full_name"]}]
+
+
+def test_profile_form_shows_the_current_name_and_the_rules_to_the_browser(client):
+    user = UserFactory(full_name="Ada Lovelace")
+    html = login(client, user).get(reverse("profile")).content.decode()
+    field = re.search(r'<input[^>]*name="full_name"[^>]*>', html).group(0)
+    assert 'value="Ada Lovelace"' in field
+    assert "required" in field and 'maxlength="200"' in field
+    assert 'autocomplete="name"' in field
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("", "This field is required."),
+    ("   ", "This field is required."),
+    ("x" * 201, "A name has at most 200 characters (this one has 201)."),
+])
+def test_profile_refused_name_is_shown_on_the_field_and_changes_nothing(client, name, says):
+    user = UserFactory(full_name="Ada Lovelace")
+    response = login(client, user).post(reverse("profile"), {"full_name": name})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors == {"full_name": [says]}
+    html = response.content.decode()
+    assert says in html and 'aria-invalid="true"' in html
+    user.refresh_from_db()
+    assert user.full_name == "Ada Lovelace"
+    assert name_changes(user) == []
+
+
+def test_profile_same_name_again_records_nothing(client):
+    user = UserFactory(full_name="Ada Lovelace")
+    response = login(client, user).post(reverse("profile"), {"full_name": "Ada Lovelace"})
+    assert response.status_code == 302
+    assert name_changes(user) == []
