@@ -11,6 +11,7 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.test import Client
 from django.urls import reverse
 
 from coop.models import User
@@ -121,3 +122,19 @@ def test_failed_sign_ins_are_rate_limited(client, settings):
     response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
     assert response.status_code == 200
     assert b"Too many failed" in response.content
+
+
+def test_signing_out_the_other_sessions_ends_them_also_in_the_session_cache():
+    # Sessions are read from the cache (cached_db): ending one must reach the cache too, or a
+    # lost phone would stay signed in.
+    user = UserFactory()
+    laptop, phone = Client(), Client()
+    for device in (laptop, phone):
+        device.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        assert device.get(reverse("profile")).status_code == 200
+
+    response = laptop.post(reverse("usersessions_list"))
+
+    assert response.status_code == 302
+    assert laptop.get(reverse("profile")).status_code == 200
+    assert phone.get(reverse("profile")).status_code == 302  # to the sign-in page
