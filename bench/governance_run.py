@@ -54,22 +54,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-GOVERNANCE",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "SECURE_HSTS_SECONDS": "0",
-    "API_THROTTLE_USER": "10000000/minute",
-    "API_THROTTLE_ANON": "10000000/minute",
-    "LOG_LEVEL": "WARNING",
-    "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
-    "CELERY_TASK_ALWAYS_EAGER": "false",
-    "ACCOUNT_EMAIL_VERIFICATION": "none",
+from bench.server_env import server_env  # noqa: E402
+
+SERVER_ENV = server_env(
+    ACCOUNT_EMAIL_VERIFICATION="none",
     # As in production: the cache (API throttles) in Redis. Without it the throttle's
     # file-based cache globbed and culled its folder on every request.
-    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
-}
+    REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
+)
 os.environ.update(SERVER_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
 

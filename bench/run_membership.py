@@ -43,18 +43,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "SECURE_HSTS_SECONDS": "0",
-    "API_THROTTLE_USER": "10000000/minute",
-    "API_THROTTLE_ANON": "10000000/minute",
-    "LOG_LEVEL": "WARNING",
-    "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
-    "CELERY_TASK_ALWAYS_EAGER": "false",
-}
+from bench.server_env import server_env  # noqa: E402
+
+SERVER_ENV = server_env()
 os.environ.update(SERVER_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
 
