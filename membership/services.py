@@ -129,13 +129,18 @@ def _lock_pending(application_ids: list[int]) -> list[Application]:
     return applications
 
 
+def _not_in_the_future(day: date, today: date, what: str, field: str) -> None:
+    """The register records what happened: no date after today (the cooperative's local date)."""
+    if day > today:
+        raise InvalidInput(f"{what} cannot be dated in the future.",
+                           errors={field: ["Must not be in the future."]})
+
+
 def _check_approval_date(applications: list[Application], on: date, today: date) -> None:
     """joined_on runs from the day of the (latest) application to today. A future joined_on
     would refuse every payment until then (none may predate joining); one before the
     application would admit a member before they asked to be one."""
-    if on > today:
-        raise InvalidInput("An approval cannot be dated in the future.",
-                           errors={"on": ["Must not be in the future."]})
+    _not_in_the_future(on, today, "An approval", "on")
     # In the cooperative's time zone, like `on` and today: a submission late in the evening
     # UTC may already be the next day here.
     latest = max(applications, key=lambda a: (timezone.localdate(a.submitted_at), a.pk),
@@ -322,9 +327,7 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
         raise InvalidInput(message, errors={"paid_on": [
             f"Must not be before {member.joined_on.isoformat()}, the day the member joined."]})
     # Today in the cooperative's time zone (TIME_ZONE), as every date the services default to.
-    if paid_on > timezone.localdate():
-        raise InvalidInput("A payment cannot be dated in the future.",
-                           errors={"paid_on": ["Must not be in the future."]})
+    _not_in_the_future(paid_on, timezone.localdate(), "A payment", "paid_on")
     outstanding = member.subscription.total_minor - member.paid_minor
     if amount_minor > outstanding:
         message = (f"This would overpay the subscription: {outstanding} minor units are "
@@ -353,9 +356,7 @@ def _check_reversal_date(member: Member, payment: SharePayment, on: date, today:
             f"({payment.paid_on.isoformat()}).",
             errors={"on": [f"Must not be before {payment.paid_on.isoformat()}, the day of the "
                            f"payment."]})
-    if on > today:
-        raise InvalidInput("A reversal cannot be dated in the future.",
-                           errors={"on": ["Must not be in the future."]})
+    _not_in_the_future(on, today, "A reversal", "on")
     # Beyond the shares the payment completed, the latest issued shares go (RULES.md §1); a
     # later payment may have issued them after `on`.
     held_after = _shares_paid_for(member.subscription, member.paid_minor - payment.amount_minor)
@@ -420,9 +421,7 @@ def _check_exit_date(member: Member, on: date, today: date) -> None:
             f"An exit cannot be dated before the member joined ({member.joined_on.isoformat()}).",
             errors={"exited_on": [f"Must not be before {member.joined_on.isoformat()}, the day "
                                   f"the member joined."]})
-    if on > today:
-        raise InvalidInput("An exit cannot be dated in the future.",
-                           errors={"exited_on": ["Must not be in the future."]})
+    _not_in_the_future(on, today, "An exit", "exited_on")
     # Payments and reversals, and the issues and cancellations dated by them; other events
     # (free shares at approval, imported history) are in the register too.
     last_payment = SharePayment.objects.filter(member=member).aggregate(
