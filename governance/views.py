@@ -24,9 +24,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
+from coop.pagination import CountlessPage
 from membership.models import Member
 from membership.selectors import member_of
-from membership.views import CountlessPage
 
 from . import selectors, services, tally
 from .forms import (

@@ -1,7 +1,6 @@
 """The member pages. They read through membership.selectors (constant query counts, pinned in
 tests/membership/test_views.py) and write only through membership.services."""
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
@@ -17,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from coop.errors import ServiceError
 from coop.models import Cooperative
+from coop.pagination import CountlessPage
 
 from . import selectors, services
 from .forms import ApplicationForm, DirectoryFilterForm, ProfileNameForm, add_service_error
@@ -24,41 +24,6 @@ from .models import Application, Member, ShareCertificate, StakeholderClass
 
 CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
 DIRECTORY_PAGE_SIZE = 25
-MAX_PAGE = 100_000
-
-
-@dataclass
-class CountlessPage:
-    """A page of results without COUNT(*): counting 100,000 members on every request cost more
-    than the page itself, so we fetch one row more than the page to know if there is a next."""
-
-    object_list: list
-    number: int
-    has_next: bool
-
-    @classmethod
-    def of(cls, queryset, number, size: int) -> "CountlessPage":
-        try:
-            number = min(max(1, int(number)), MAX_PAGE)
-        except (TypeError, ValueError):
-            number = 1
-        offset = (number - 1) * size
-        rows = list(queryset[offset:offset + size + 1])
-        return cls(object_list=rows[:size], number=number, has_next=len(rows) > size)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_next or self.has_previous
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
 
 
 # --- helpers ------------------------------------------------------------------------------
