@@ -384,7 +384,10 @@ def test_the_deadline_job_enacts_too(kind, policy, django_capture_on_commit_call
     assert (opened.outcome, opened.enactment_status) == ("passed", E.ENACTED)
     assert bylaws_quorum() == 40
     (record,) = enacted_records(opened)
-    assert record.actor_kind == "system"
+    closing = AuditRecord.objects.get(action="proposal.closed", object_id=str(opened.pk))
+    # The enactment is audited under the same actor as the close: the deadline job's.
+    assert (record.actor_kind, record.actor_id) == (closing.actor_kind, closing.actor_id)
+    assert closing.facts["by_deadline"] is True
 
 
 def proposal_opened_hours_ago(policy, hours: int) -> Proposal:
