@@ -7,7 +7,7 @@ from django.utils import timezone
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from coop.errors import ServiceError
 
-from . import services
+from . import enactments, services
 from .models import (
     Ballot,
     BallotRevision,
@@ -66,8 +66,18 @@ class ProposalAdmin(admin.ModelAdmin):
         "closed_at", "electorate_size", "ballots_cast", "tie_seed_hash", "result",
         "reminders_needed", "reminders_sent_at", "reminders_sent", "cancel_reason",
         "implementation_status", "implementation_started_on", "implementation_done_on",
+        # The enactment (RULES §6) is set through the services only: shown, never edited here.
+        "enactment_kind", "enactment_summary", "enactment_payload", "enactment_status",
+        "enactment_error", "enacted_at",
     ]
-    exclude = ["tie_seed"]  # secret until the close; the result holds it afterwards
+    # tie_seed: secret until the close (the result holds it afterwards); the enactment's
+    # stored description is shown by enactment_summary.
+    exclude = ["tie_seed", "enactment_description"]
+
+    @admin.display(description="Enactment, in words")
+    def enactment_summary(self, obj):
+        shown = enactments.enactment_of(obj) if obj is not None else None
+        return "\n".join(shown["description"]) if shown else "-"
 
     def has_add_permission(self, request):
         return False  # proposals are made by members in the browser or by the API

@@ -44,7 +44,7 @@ from coop.errors import Conflict
 from coop.idempotency import idempotent
 from membership.models import Member
 
-from . import selectors, services
+from . import enactments, selectors, services
 from .models import (
     CHOICES_BY_METHOD,
     Category,
@@ -216,6 +216,24 @@ class ImplementationUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EnactmentSerializer(serializers.Serializer):
+    """The one change a proposal carries (RULES §6), shown beside its text."""
+
+    kind = serializers.CharField(help_text="A registered enactment kind.")
+    label = serializers.CharField(help_text="The kind's name for people.")
+    payload = serializers.JSONField(help_text="As validated; frozen once voting opened.")
+    status = serializers.ChoiceField(
+        choices=[c for c in Proposal.Enactment.values if c != Proposal.Enactment.NONE])
+    error = serializers.CharField(help_text='Why it could not be applied (status "failed").')
+    description = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The change in words, with the difference from what is in force (as it stood "
+                  "at the close, once closed).")
+    detail = serializers.CharField(
+        help_text="One text for people: the error if it failed, else the description's lines.")
+    enacted_at = serializers.DateTimeField(allow_null=True)
+
+
 class ProposalDetailSerializer(ProposalSerializer):
     author = serializers.SlugRelatedField(
         slug_field="member_number", read_only=True, allow_null=True,
@@ -230,13 +248,15 @@ class ProposalDetailSerializer(ProposalSerializer):
                   "receipts after the close).")
     implementation_updates = serializers.SerializerMethodField(
         help_text="The follow-up of a passed proposal, oldest first.")
+    enactment = serializers.SerializerMethodField(
+        help_text="The change this proposal enacts if it passes; null when it carries none.")
 
     class Meta(ProposalSerializer.Meta):
         fields = [
             *ProposalSerializer.Meta.fields, "body", "author", "created_at", "quorum_met",
             "turnout", "my_receipt", "cancel_reason", "outcome_statement",
             "implementation_status", "implementation_started_on", "implementation_done_on",
-            "implementation_updates",
+            "implementation_updates", "enactment",
         ]
         read_only_fields = fields
 
@@ -278,6 +298,16 @@ class ProposalDetailSerializer(ProposalSerializer):
                                               many=True).data
 
 
+    @extend_schema_field(EnactmentSerializer(allow_null=True))
+    def get_enactment(self, proposal) -> dict | None:
+        shown = enactments.enactment_of(proposal)
+        return None if shown is None else EnactmentSerializer(shown).data
+
+
+ENACTS_HELP = ('The change the proposal enacts if it passes: {"kind": a registered kind, '
+               "...that kind's fields}; the kind may require a category (RULES §6).")
+
+
 class ProposalCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=100_000)
@@ -304,6 +334,7 @@ class ProposalCreateSerializer(serializers.Serializer):
     closes_at = AwareDateTimeField()
     draft = serializers.BooleanField(default=False,
                                      help_text="Create as a draft instead of for discussion.")
+    enacts = serializers.DictField(required=False, help_text=ENACTS_HELP)
 
 
 class ProposalCreatedSerializer(serializers.Serializer):
@@ -315,6 +346,8 @@ class ProposalUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     body = serializers.CharField(max_length=100_000, required=False)
     closes_at = AwareDateTimeField(required=False)
+    enacts = serializers.DictField(
+        required=False, help_text=ENACTS_HELP + " {} removes it; frozen once voting opens.")
 
 
 class StatusSerializer(serializers.Serializer):

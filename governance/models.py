@@ -66,6 +66,15 @@ class Proposal(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         DONE = "done", "Done"
 
+    class Enactment(models.TextChoices):
+        """What became of the change a proposal carries (RULES §6; governance/enactments.py)."""
+
+        NONE = "none", "No enactment"
+        PENDING = "pending", "Pending"
+        ENACTED = "enacted", "Enacted"
+        NOT_ENACTED = "not_enacted", "Not enacted"  # closed otherwise than passed, or withdrawn
+        FAILED = "failed", "Failed"
+
     title = models.CharField(max_length=200)
     body = models.TextField()
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="proposals")
@@ -111,6 +120,20 @@ class Proposal(models.Model):
     )
     implementation_started_on = models.DateField(null=True, blank=True)
     implementation_done_on = models.DateField(null=True, blank=True)
+    # One enactment per proposal (RULES §6): checked at creation and at opening, frozen with
+    # the text when voting opens, applied in the close's transaction when it passes.
+    enactment_kind = models.CharField(
+        max_length=60, blank=True, help_text="A registered kind (governance/enactments.py)."
+    )
+    enactment_payload = models.JSONField(null=True, blank=True)
+    enactment_status = models.CharField(
+        max_length=12, choices=Enactment.choices, default=Enactment.NONE
+    )
+    enactment_error = models.TextField(blank=True)
+    enactment_description = models.JSONField(
+        default=list, blank=True, help_text="The change in words as it stood at the close."
+    )
+    enacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -126,6 +149,11 @@ class Proposal(models.Model):
             models.CheckConstraint(condition=Q(seats__gte=1), name="proposal_seats_gte_1"),
             models.CheckConstraint(
                 condition=~Q(status="closed") | ~Q(outcome=""), name="closed_has_outcome"
+            ),
+            models.CheckConstraint(
+                condition=Q(enactment_kind="", enactment_status="none")
+                | (~Q(enactment_kind="") & ~Q(enactment_status="none")),
+                name="enactment_kind_iff_status",
             ),
         ]
 

@@ -12,6 +12,7 @@ transaction is IMMEDIATE, which serialises them all and gives the same guarantee
 
 import hashlib
 import hmac
+import logging
 import random
 import secrets
 from dataclasses import dataclass
@@ -23,10 +24,10 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from coop.audit import audit_record
-from coop.errors import Conflict, InvalidInput, NotAllowed
+from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from membership.models import Member, StakeholderClass
 
-from . import tally
+from . import enactments, tally
 from .models import (
     Ballot,
     BallotRevision,
@@ -41,6 +42,8 @@ from .models import (
     SecretBallot,
     TallyMode,
 )
+
+logger = logging.getLogger(__name__)
 
 SMALL_CLASS = 5  # per-class totals of a secret ballot are hidden below this many voters
 
@@ -146,6 +149,104 @@ def _check_period(category: Category, closes_at: datetime, from_time: datetime) 
         raise InvalidInput(message, errors={"closes_at": [message]})
 
 
+# --- enactments (RULES §6; the registry is governance/enactments.py) -------------------------
+
+
+def _enactment_fields(enacts: dict | None, category: Category) -> dict:
+    """The enactment fields of a new or edited proposal from an `enacts` object (validated by
+    its kind); `{}` when there is none."""
+    if enacts is None:
+        return {}
+    kind, payload = enactments.clean(enacts=enacts, category_slug=category.slug)
+    return {
+        "enactment_kind": kind,
+        "enactment_payload": payload,
+        "enactment_status": Proposal.Enactment.PENDING,
+    }
+
+
+def _enactment_replace(proposal: Proposal, enacts: dict) -> None:
+    """An edit of the enactment while the proposal is editable (the caller checked that)."""
+    fields = _enactment_fields(enacts or None, proposal.category) or {
+        "enactment_kind": "",
+        "enactment_payload": None,
+        "enactment_status": Proposal.Enactment.NONE,
+    }
+    for name, value in fields.items():
+        setattr(proposal, name, value)
+
+
+def _enactment_check_at_open(proposal: Proposal) -> None:
+    """Validate the stored payload again before voting opens: what was in force, or the run it
+    approves, may have changed during the discussion. Raising keeps the proposal in discussion.
+    The payload itself is kept as discussed, and frozen from here on (no edit after opening)."""
+    if proposal.enactment_status != Proposal.Enactment.PENDING:
+        return
+    enactments.clean(
+        enacts={**proposal.enactment_payload, "kind": proposal.enactment_kind},
+        category_slug=proposal.category.slug,
+    )
+
+
+def _enactment_settle(proposal: Proposal, actor, now: datetime) -> None:
+    """At the close (in its transaction), or when a proposal is cancelled or withdrawn: apply a
+    pending enactment if the proposal passed, else mark it not enacted. A failure is recorded
+    on the proposal and reported; it never undoes the close, and nothing retries it (the
+    status is no longer pending, and a closed proposal cannot close again)."""
+    if proposal.enactment_status != Proposal.Enactment.PENDING:
+        return  # nothing carried: no query at all
+    kind = enactments.get_kind(proposal.enactment_kind)
+    fields = ["enactment_status"]
+    if proposal.status == Proposal.Status.CLOSED:
+        # What it changes, in words, as it stood when the vote closed: once enacted, "what is
+        # in force" is the new version and a live description would show no difference.
+        proposal.enactment_description = enactments.description(
+            proposal.enactment_kind, proposal.enactment_payload
+        )
+        fields.append("enactment_description")
+    passed = (
+        proposal.status == Proposal.Status.CLOSED
+        and proposal.outcome == Proposal.Outcome.PASSED
+    )
+    if not passed:
+        proposal.enactment_status = Proposal.Enactment.NOT_ENACTED
+        proposal.save(update_fields=fields)
+        return
+    facts = {"kind": proposal.enactment_kind, "proposal": proposal.pk}
+    try:
+        if kind is None:
+            raise LookupError(f"The enactment kind {proposal.enactment_kind!r} is not installed.")
+        # A savepoint: whatever the kind wrote before failing is rolled back, and the close
+        # (already saved in the enclosing transaction) still commits.
+        with transaction.atomic():
+            kind.enact(proposal.enactment_payload, proposal)
+    except Exception as exc:  # noqa: BLE001 - any failure of a kind is recorded, not raised
+        error = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+        proposal.enactment_status = Proposal.Enactment.FAILED
+        proposal.enactment_error = error
+        proposal.save(update_fields=[*fields, "enactment_error"])
+        _audit(proposal, "proposal.enactment_failed", actor, {**facts, "error": error})
+        _report_enactment_failure(proposal, error)
+        return
+    proposal.enactment_status = Proposal.Enactment.ENACTED
+    proposal.enacted_at = now
+    proposal.save(update_fields=[*fields, "enacted_at"])
+    _audit(proposal, "proposal.enacted", actor, facts)
+
+
+def _report_enactment_failure(proposal: Proposal, error: str) -> None:
+    """Tell staff that a passed proposal's enactment failed (RULES §6). The hook point for the
+    general staff notice (coop notices, being built in parallel): until it is wired here, the
+    audit record written by the caller and this error log are the report."""
+    logger.error(
+        "The %s enactment of proposal %s (passed) failed and was not applied: %s",
+        proposal.enactment_kind,
+        proposal.pk,
+        error,
+    )
+
+
+
 @transaction.atomic
 def proposal_create(
     *,
@@ -166,6 +267,7 @@ def proposal_create(
     seats: int | None = None,
     draft: bool = False,
     now: datetime | None = None,
+    enacts: dict | None = None,
 ) -> Proposal:
     now = _now(now)
     if author is not None and author.status != Member.Status.ACTIVE:
@@ -189,6 +291,7 @@ def proposal_create(
         seats=seats,
     )
     _check_period(category, closes_at, now)
+    enactment = _enactment_fields(enacts, category)  # validated before anything is written
     proposal = Proposal.objects.create(
         title=title.strip(),
         body=body.strip(),
@@ -206,6 +309,7 @@ def proposal_create(
         early_close_allowed=early_close_allowed,
         seats=rules["seats"],
         closes_at=closes_at,
+        **enactment,
     )
     ProposalOption.objects.bulk_create(
         ProposalOption(proposal=proposal, label=label, position=i)
@@ -215,7 +319,8 @@ def proposal_create(
         proposal,
         "proposal.created",
         actor,
-        {"status": proposal.status, "method": method, "category": category.slug},
+        {"status": proposal.status, "method": method, "category": category.slug,
+         **({"enacts": proposal.enactment_kind} if enactment else {})},
     )
     return proposal
 
@@ -255,7 +360,9 @@ def proposal_update(
     title: str | None = None,
     body: str | None = None,
     closes_at: datetime | None = None,
+    enacts: dict | None = None,
 ) -> Proposal:
+    """`enacts`: None keeps the enactment, `{}` removes it, else it replaces it (validated)."""
     proposal = _lock(proposal.pk)
     _check_author_or_staff(proposal, actor)
     if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION):
@@ -269,6 +376,8 @@ def proposal_update(
         proposal.closes_at = closes_at
     if not proposal.title or not proposal.body:
         raise InvalidInput("The proposal needs a title and a text.")
+    if enacts is not None:
+        _enactment_replace(proposal, enacts)
     proposal.save()
     _audit(proposal, "proposal.updated", actor)
     return proposal
@@ -297,6 +406,7 @@ def proposal_withdraw(*, proposal: Proposal, actor) -> Proposal:
         raise Conflict("A proposal can only be withdrawn before voting opens.")
     proposal.status = Proposal.Status.WITHDRAWN
     proposal.save(update_fields=["status"])
+    _enactment_settle(proposal, actor, timezone.now())
     _audit(proposal, "proposal.withdrawn", actor)
     return proposal
 
@@ -311,6 +421,7 @@ def proposal_open(*, proposal: Proposal, actor=None, now: datetime | None = None
             f"Only a proposal in discussion can open for voting (this one is {proposal.status})."
         )
     _check_period(proposal.category, proposal.closes_at, now)
+    _enactment_check_at_open(proposal)
     # One INSERT ... SELECT, whatever the size of the cooperative.
     elector_table = Elector._meta.db_table
     with connection.cursor() as cursor:
@@ -617,6 +728,7 @@ def proposal_close(
             "tie_seed": proposal.tie_seed,
         },
     )
+    _enactment_settle(proposal, actor, now)
     from .tasks import notify_proposal
 
     transaction.on_commit(lambda: notify_proposal.delay(proposal.pk, "result"))
@@ -651,6 +763,7 @@ def proposal_cancel(*, proposal: Proposal, reason: str, actor=None) -> Proposal:
     proposal.cancel_reason = reason.strip()
     proposal.closed_at = timezone.now()
     proposal.save(update_fields=["status", "cancel_reason", "closed_at"])
+    _enactment_settle(proposal, actor, proposal.closed_at)
     _audit(proposal, "proposal.cancelled", actor)
     return proposal
 

@@ -28,7 +28,7 @@ from coop.pagination import CountlessPage
 from membership.models import Member
 from membership.selectors import member_of
 
-from . import selectors, services, tally
+from . import enactments, selectors, services, tally
 from .forms import (
     BallotForm,
     CancelForm,
@@ -449,6 +449,7 @@ def _detail_context(request, viewer: Viewer, proposal: Proposal, **extra) -> dic
         if proposal.outcome == Proposal.Outcome.PASSED
         else [],
         "choice_labels": CHOICE_LABELS,
+        "enactment": enactments.enactment_of(proposal),
     }
     context.update(extra)
     return context
