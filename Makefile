@@ -4,7 +4,7 @@ PY ?= python3
 UV := $(PY) -m uv
 VENV := .venv/bin
 
-.PHONY: bootstrap install demo test lint migrate check-deploy compose-config
+.PHONY: bootstrap install demo test lint lint-imports migrate check-deploy compose-config
 
 # uv from PyPI when the machine has none, then the locked environment in .venv.
 bootstrap:
@@ -29,6 +29,10 @@ test: bootstrap
 
 lint: bootstrap
 	$(VENV)/ruff check .
+
+# Apps import only downward (the contracts in pyproject.toml; docs/architecture.md, "Layers").
+lint-imports: bootstrap
+	$(VENV)/lint-imports
 
 # The production settings as CI checks them.
 check-deploy: bootstrap

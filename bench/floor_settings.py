@@ -1,6 +1,7 @@
-"""Settings of the gunicorn server of `bench/governance_run.py --part floor` only: the app's own
-settings plus the measuring endpoints of bench/floor_urls.py. Never used by the app."""
+"""Settings of the gunicorn server of `bench/governance_run.py --part floor` only: the
+benchmark settings (bench/settings.py) plus the measuring endpoints of bench/floor_urls.py.
+Never used by the app."""
 
-from coop.settings import *  # noqa: F403
+from bench.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.floor_urls"

@@ -1,5 +1,6 @@
 """Measuring devices for `bench/governance_run.py --part floor`: how fast could a ballot be on
-this machine at all? Not part of the app (only bench/floor_settings.py routes here).
+this machine at all? Not part of the app (only bench/floor_settings.py routes here, on top of
+bench/urls.py with the baseline `/bench/json`).
 
 - `/bench/floor/drf-noop`: a DRF view that authenticates the caller exactly as the ballot
   endpoint does (the app's authentication classes, the X-Session-Token session) and returns
@@ -25,7 +26,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coop.urls import urlpatterns as app_urlpatterns
+from bench.urls import urlpatterns as bench_urlpatterns
 from governance.services import _PROPOSAL_LOCK_SPACE, receipt_for
 
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
@@ -106,5 +107,5 @@ def ballot(request, pk):
 urlpatterns = [
     path("bench/floor/drf-noop", DrfNoop.as_view()),
     path("bench/floor/ballot/<int:pk>", ballot),
-    *app_urlpatterns,
+    *bench_urlpatterns,
 ]

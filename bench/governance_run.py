@@ -63,7 +63,7 @@ SERVER_ENV = server_env(
     REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
 )
 os.environ.update(SERVER_ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 import django  # noqa: E402
 
@@ -261,7 +261,7 @@ end
 """
 
 
-def start_server(workers: int, log: Path, settings_module="coop.settings") -> subprocess.Popen:
+def start_server(workers: int, log: Path, settings_module="bench.settings") -> subprocess.Popen:
     env = os.environ | SERVER_ENV | {"DJANGO_SETTINGS_MODULE": settings_module}
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "coop.wsgi:application", "-b", f"127.0.0.1:{PORT}",

@@ -47,7 +47,7 @@ from bench.server_env import server_env  # noqa: E402
 
 SERVER_ENV = server_env()
 os.environ.update(SERVER_ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 import django  # noqa: E402
 

@@ -1,6 +1,7 @@
 """The environment of the gunicorn server every benchmark starts (and of the benchmark process
 itself, so both read the same settings): production settings on 127.0.0.1, without the HTTPS
-redirect, with throttles raised out of the way, static files collected into var/bench-static."""
+redirect, with throttles raised out of the way, static files collected into var/bench-static,
+and bench/settings.py, which routes the baseline `/bench/json` (the app's URLconf does not)."""
 
 from pathlib import Path
 
@@ -19,5 +20,6 @@ def server_env(**extra: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         **extra,
     }

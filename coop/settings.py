@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "coop",
     "membership",
     "governance",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "coop.context_processors.cooperative",
+                "dashboard.context_processors.nav_counts",
             ],
         },
     }

@@ -20,11 +20,11 @@ api_v1 = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path("bench/json", views.json_baseline, name="json-baseline"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("governance/", include("governance.urls")),
+    path("", include("dashboard.urls")),
     path("", include("membership.urls")),
 ]

@@ -31,7 +31,3 @@ def readyz(request):
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks},
                         status=200 if ready else 503)
 
-
-def json_baseline(request):
-    """A bare Django JSON view: the benchmark baseline later API work is compared against."""
-    return JsonResponse({"ok": True})

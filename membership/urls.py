@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("apply/", views.apply, name="apply"),
     path("members/", views.directory, name="directory"),
     path("profile/", views.profile, name="profile"),

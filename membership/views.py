@@ -3,10 +3,8 @@ tests/membership/test_views.py) and write only through membership.services."""
 
 from decimal import Decimal
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -62,37 +60,6 @@ def _is_current_member(member: Member | None) -> bool:
     return member is not None and member.status in CURRENT_STATUSES
 
 
-def _votes_waiting_for(member: Member) -> int | None:
-    """Open votes in whose electorate the member is and has not voted yet (None when the
-    governance app cannot tell). Asked of governance's models directly: that app is written
-    beside this one and has no selector for it (yet)."""
-    try:
-        elector_model = apps.get_model("governance", "Elector")
-        return elector_model.objects.filter(member=member, proposal__status="voting",
-                                            voted_at__isnull=True).count()
-    except (LookupError, FieldError):
-        return None
-
-
-def _home_context(member: Member, currency: str) -> dict:
-    home = selectors.member_home(member)
-    steps = [{"step": step, "amount": money(step.amount_minor, currency)
-              if step.amount_minor is not None else None}
-             for step in home.next_steps]
-    for payment in home.payments:
-        payment.amount_display = money(payment.amount_minor, currency)
-    open_proposals = _votes_waiting_for(home.member) if home.member.is_active else None
-    return {
-        "member": home.member,
-        "home": home,
-        "next_steps": steps,
-        "open_proposals": open_proposals,
-        "paid": money(home.member.paid_minor, currency),
-        "total": money(home.subscribed_minor, currency),
-        "price": money(home.share_price_minor, currency),
-    }
-
-
 def _class_rows(currency: str) -> list[dict]:
     return [
         {"cls": c, "price": money(c.share_price_minor, currency),
@@ -102,24 +69,6 @@ def _class_rows(currency: str) -> list[dict]:
 
 
 # --- pages --------------------------------------------------------------------------------
-
-def home(request):
-    cooperative = Cooperative.current()
-    if not request.user.is_authenticated:
-        return render(request, "membership/landing.html", {
-            "coop": cooperative, "classes": _class_rows(cooperative.currency),
-            "active_members": Member.objects.filter(status=Member.Status.ACTIVE).count(),
-        })
-    member = _member_of(request.user)
-    if member is None:
-        return render(request, "membership/home.html", {
-            "coop": cooperative, "member": None,
-            "application": selectors.application_of(request.user),
-        })
-    return render(request, "membership/home.html", {
-        "coop": cooperative, **_home_context(member, cooperative.currency),
-    })
-
 
 @login_required
 @require_http_methods(["GET", "POST"])

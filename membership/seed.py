@@ -1,22 +1,16 @@
-"""A believable demo cooperative, built through the real services so the register and the audit
-trail are what production would hold. Deterministic (seeded random, dates relative to today);
-a second run finds the demo staff account and changes nothing."""
+"""The demo cooperative's members for `seed_demo` (dashboard/management/commands/seed_demo.py,
+which runs each app's seed in order): built through the real services so the register and the
+audit trail are what production would hold. Deterministic (seeded random, dates relative to
+today)."""
 
 import heapq
-import importlib
-import importlib.util
 import itertools
-import logging
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.core.management.base import BaseCommand
-from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
-from coop.celery import app as celery_app
 from coop.models import Cooperative, User
 from membership import services
 from membership.models import Application, Member, StakeholderClass
@@ -26,7 +20,6 @@ COOP_NAME = "Lightbox Photographers' Cooperative"
 DEMO_MEMBER = ("member@demo.coop", "demo-member-2026", "Mira Lindqvist")
 DEMO_STAFF = ("staff@demo.coop", "demo-staff-2026", "Dana Okafor")
 MONTHS = 30  # of history, so vitality has trends and growth_3m to show
-DROP_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 
 CLASSES = [
     {"slug": "photographers", "name": "Photographers", "share_price_minor": 5000,
@@ -287,52 +280,25 @@ def _split(total: int, parts: int) -> list[int]:
     return [base + (1 if k < extra else 0) for k in range(parts)]
 
 
-def seed_governance(*, rng: random.Random, demo_member: Member | None) -> int:
-    """HOOK for the governance pillar: demo proposals, votes and discussions.
-
-    If `governance/seed.py` defines `seed_governance(rng=, demo_member=)` (returning how many
-    proposals it made), it runs here, inside the same transaction, after the members exist,
-    so electorates are real. Other pillars (ledger, vitality) add their hook beside this one."""
-    if importlib.util.find_spec("governance.seed") is None:
-        return 0
-    module = importlib.import_module("governance.seed")
-    return module.seed_governance(rng=rng, demo_member=demo_member) or 0
+def is_seeded() -> bool:
+    """A second run finds the demo staff account and changes nothing."""
+    return User.objects.filter(email=DEMO_STAFF[0]).exists()
 
 
-class Command(BaseCommand):
-    help = ("Seed the demo cooperative (Lightbox Photographers' Cooperative) through the "
-            "services. Running it again changes nothing.")
+def demo_member() -> Member | None:
+    """The demo member account's row (the higher apps' seeds give it a part to play)."""
+    return Member.objects.filter(user__email=DEMO_MEMBER[0]).first()
 
-    def handle(self, *args, **options):
-        if User.objects.filter(email=DEMO_STAFF[0]).exists():
-            self.stdout.write(f"The demo cooperative is already seeded ({DEMO_STAFF[0]} exists); "
-                              f"nothing changed.")
-            return
-        today = timezone.localdate()
-        builder = DemoBuilder(stdout=self.stdout, today=today)
-        previous_eager = celery_app.conf.task_always_eager
-        trace_logger = logging.getLogger("celery.app.trace")
-        previous_level = trace_logger.level
-        trace_logger.setLevel(logging.WARNING)  # not one "task succeeded" line per email
-        # The demo's hundreds of notification emails are not sent to anyone, nor queued for
-        # the worker to print later: run them at once into a backend that drops them.
-        celery_app.conf.task_always_eager = True
-        try:
-            with override_settings(MAILERS=DROP_MAIL), transaction.atomic():
-                builder.build()
-                demo_member = Member.objects.filter(user__email=DEMO_MEMBER[0]).first()
-                proposals = seed_governance(rng=random.Random(SEED + 1), demo_member=demo_member)
-        finally:
-            celery_app.conf.task_always_eager = previous_eager
-            trace_logger.setLevel(previous_level)
-        by_status = {s: Member.objects.filter(status=s).count() for s in Member.Status.values}
-        counts = builder.counts
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {COOP_NAME}: {counts['applications'] + 1} applications "
+
+def seed_membership(*, stdout, today: date) -> str:
+    """The classes, 30 months of applications, payments and exits up to `today`; returns the
+    summary line for the command's output."""
+    builder = DemoBuilder(stdout=stdout, today=today)
+    builder.build()
+    by_status = {s: Member.objects.filter(status=s).count() for s in Member.Status.values}
+    counts = builder.counts
+    return (f"Seeded {COOP_NAME}: {counts['applications'] + 1} applications "
             f"({counts['rejected']} rejected, "
             f"{Application.objects.filter(status='pending').count()} pending), members by status "
             f"{by_status}, {counts['payments']} payments ({counts['reversals']} reversed), "
-            f"{counts['hidden']} hidden from the directory; {proposals} demo proposal(s)."))
-        self.stdout.write(f"Sign in as a member: {DEMO_MEMBER[0]} / {DEMO_MEMBER[1]}")
-        self.stdout.write(f"Sign in as staff:    {DEMO_STAFF[0]} / {DEMO_STAFF[1]} "
-                          f"(the admin is at /admin/)")
+            f"{counts['hidden']} hidden from the directory")
