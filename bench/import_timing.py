@@ -2,7 +2,8 @@
 services; this measures what that costs).
 
     createdb -h 127.0.0.1 -U postgres coop_import_bench
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coop_import_bench .venv/bin/python manage.py migrate
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coop_import_bench \
+        .venv/bin/python manage.py migrate
     DEBUG=false SECRET_KEY=x ALLOWED_HOSTS=localhost \
         DATABASE_URL=postgres://postgres@127.0.0.1:5432/coop_import_bench \
         .venv/bin/python bench/import_timing.py 3000
@@ -26,7 +27,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from membership import importer  # noqa: E402
+from membership import importer, services  # noqa: E402
 from membership.models import StakeholderClass  # noqa: E402
 
 HEADER = ("member_number,name,email,class,shares_subscribed,joined_on,status,payments,"
@@ -44,10 +45,8 @@ def generate(rows: int, seed: int = 7) -> str:
         shares = rng.randint(2, 6)
         joined = start + timedelta(days=rng.randint(0, 3000))
         kind = rng.random()
-        if kind < 0.15:
-            paid_shares = 1  # below the buy-in of 2
-        else:
-            paid_shares = rng.randint(2, shares)
+        # Some below the buy-in of 2.
+        paid_shares = 1 if kind < 0.15 else rng.randint(2, shares)
         if kind < 0.5:
             payments = [(joined + timedelta(days=3), paid_shares * 5000)]
         else:
@@ -77,9 +76,10 @@ def main() -> None:
     text = generate(rows)
     try:
         with transaction.atomic():
-            StakeholderClass.objects.get_or_create(slug="bench", defaults=dict(
-                name="Bench", share_price_minor=5000, min_shares=2, max_shares=20,
-                patronage_measure="n/a"))
+            if not StakeholderClass.objects.filter(slug="bench").exists():
+                services.stakeholder_class_create(
+                    slug="bench", name="Bench", share_price_minor=5000, min_shares=2,
+                    max_shares=20, patronage_measure="n/a")
             started = time.perf_counter()
             preview = importer.validate(text)
             validated = time.perf_counter()
