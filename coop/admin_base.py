@@ -47,7 +47,9 @@ class ServiceSaveMixin:
             request.service_error = exc
             messages.error(request, exc.message)
             for name, field_errors in exc.errors.items():
-                messages.error(request, f"{name}: {' '.join(field_errors)}")
+                field = form.fields.get(name)
+                label = field.label if field is not None and field.label else name
+                messages.error(request, f"{label}: {' '.join(field_errors)}")
 
     def _refused(self, request) -> bool:
         return getattr(request, "service_error", None) is not None
@@ -55,6 +57,12 @@ class ServiceSaveMixin:
     def save_related(self, request, form, formsets, change):
         if not self._refused(request):
             super().save_related(request, form, formsets, change)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The formsets were not saved (save_related is skipped), so there is nothing to say.
+        if self._refused(request):
+            return []
+        return super().construct_change_message(request, form, formsets, add)
 
     def log_addition(self, request, obj, message):
         if not self._refused(request):

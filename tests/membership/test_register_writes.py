@@ -6,6 +6,7 @@ every project Python file (not .venv, not migrations, not tests) for writes to t
 models and finds them only in membership/services.py.
 """
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -433,3 +434,29 @@ def test_the_admin_edits_categories_through_the_services_and_shows_refusals(clie
     assert b"not valid" in response.content
     assert Category.objects.get(pk=budget.pk).min_threshold == "2/3"
     assert AuditRecord.objects.filter(action="category.changed").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_refused_member_edit_as_a_message_and_changes_nothing(client):
+    photographers = StakeholderClassFactory()
+    member = services.member_import(member_number=5, stakeholder_class=photographers, shares=2,
+                                    share_price_minor=5000, joined_on=date(2020, 1, 1),
+                                    name="Harbour BV", kind="organisation",
+                                    registration_number="REG-1")
+    client.force_login(StaffFactory())
+    url = reverse("admin:membership_member_change", args=[member.pk])
+    response = client.post(url, {
+        "name": "Harbour Daily BV", "email": "", "contact_person": "",
+        "registration_number": "",  # an organisation keeps its registration number
+        "user": "", "directory_visible": "on",
+        "payments-TOTAL_FORMS": "0", "payments-INITIAL_FORMS": "0",
+        "certificates-TOTAL_FORMS": "0", "certificates-INITIAL_FORMS": "0",
+    }, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert re.findall(r'<li class="error">(.*?)</li>', page) == [
+        "The member&#x27;s details are not valid.",
+        "Registration number: Required for an organisation."]
+    member.refresh_from_db()
+    assert (member.name, member.registration_number) == ("Harbour BV", "REG-1")
+    assert not AuditRecord.objects.filter(action="member.details_changed").exists()
