@@ -10,8 +10,9 @@ is (or comes from) a register model:
 - a variable bound to such a thing (assignment, `for`, `with`, comprehension), followed
   through the function: `m = Member.objects.get(...)`, then `m.save()`; `for model in
   [Member, ...]: model.objects.bulk_create(...)`;
-- a parameter annotated with a register model (`member: Member`), given a register model by a
-  call in the same file, or named like a register record (`member`, `payment`, ...);
+- a parameter annotated with a register model (`member: Member`) or given a register model by
+  a call in the same file; any variable named like a register record (`member`, `payment`,
+  ...), wherever its value comes from;
 - a relation to the register: `payment.member.save()`, `member.certificates.update(...)`.
 
 And two ways the admin writes without a visible call:
@@ -51,7 +52,8 @@ RELATIONS = frozenset({"member", "members", "subscription", "payments", "payment
                        "certificates", "certificate", "register_events", "events", "redemption",
                        "reversal", "reverses", "stakeholder_class"})
 
-# Names under which code holds register records; a parameter so named is one.
+# Names under which code holds register records: a variable or parameter so named is one,
+# wherever its value comes from (a selector, a service, another module).
 RECORD_NAMES = frozenset({"member", "members", "subscription", "subscriptions", "payment",
                           "payments", "reversal", "certificate", "certificates", "redemption",
                           "redemptions", "stakeholder_class", "register_event"})
@@ -110,7 +112,8 @@ class _FileScan:
 
     def register_ish(self, expr, scope: _Scope) -> bool:
         if isinstance(expr, ast.Name):
-            return expr.id in self.models or scope.is_tainted(expr.id)
+            return (expr.id in self.models or expr.id in RECORD_NAMES
+                    or scope.is_tainted(expr.id))
         if isinstance(expr, ast.Attribute):
             return (expr.attr in self.models or expr.attr in RELATIONS
                     or self.register_ish(expr.value, scope))

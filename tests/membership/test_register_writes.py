@@ -101,6 +101,12 @@ def f(payment_id):
     p = SharePayment.objects.get(pk=payment_id)
     p.member.save()
 """,
+    "a queryset from a selector": """
+from membership import selectors
+def f():
+    members = selectors.members_for_api()
+    members.update(directory_visible=False)
+""",
     "a reverse relation": """
 def f(user):
     user.member.certificates.update(status="cancelled")
