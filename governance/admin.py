@@ -4,7 +4,7 @@ next to its voter: SecretBallot has no voter column, and Elector (who voted) sho
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline
+from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
 from coop.errors import ServiceError
 
 from . import enactments, services
@@ -23,8 +23,21 @@ from .models import (
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = ["slug", "name", "min_quorum_percent", "min_threshold", "min_voting_hours"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Proposals and the API know a category by its slug.
+        return ["slug"] if obj else []
+
+    def save_by_service(self, request, obj, form, change):
+        if not change:
+            created = services.category_create(
+                actor=request.user, **{name: form.cleaned_data[name] for name in form.fields})
+            obj.pk = created.pk
+            return
+        services.category_update(category=obj, actor=request.user,
+                                 **{name: form.cleaned_data[name] for name in form.changed_data})
 
 
 class OptionInline(ReadOnlyInline):

@@ -15,8 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline
-from coop.audit import audit_record
+from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
 from coop.errors import ServiceError
 from coop.models import Cooperative
 
@@ -55,7 +54,7 @@ def show_service_error(request, form: forms.Form | None, exc: ServiceError) -> N
 # --- stakeholder classes --------------------------------------------------------------------
 
 @admin.register(StakeholderClass)
-class StakeholderClassAdmin(admin.ModelAdmin):
+class StakeholderClassAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = ["slug", "name", "price", "min_shares", "max_shares", "vote_weight",
                     "patronage_measure"]
     search_fields = ["slug", "name"]
@@ -71,19 +70,16 @@ class StakeholderClassAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
+    def save_by_service(self, request, obj, form, change):
         if not change:
             fields = {name: form.cleaned_data[name] for name in form.fields}
             created = services.stakeholder_class_create(actor=request.user, **fields)
             obj.pk = created.pk
             return
         # A new price applies to later approvals only: subscriptions froze theirs.
-        with transaction.atomic():
-            obj.save()
-            audit_record(action="class.changed", object_type="stakeholder_class",
-                         object_id=obj.slug, actor=request.user,
-                         facts={name: form.cleaned_data[name] for name in form.changed_data
-                                if name != "description"})
+        services.stakeholder_class_update(
+            stakeholder_class=obj, actor=request.user,
+            **{name: form.cleaned_data[name] for name in form.changed_data})
 
 
 # --- applications ---------------------------------------------------------------------------
@@ -307,7 +303,7 @@ class SourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = ["member_number", "name", "stakeholder_class", "kind", "status", "shares_held",
                     "shares_subscribed", "paid", "joined_on", "directory_visible"]
     list_display_links = ["member_number", "name"]
@@ -352,19 +348,16 @@ class MemberAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
+    def save_by_service(self, request, obj, form, change):
         with transaction.atomic():
             if "directory_visible" in form.changed_data:
                 services.member_directory_visibility_set(
                     member=obj, visible=form.cleaned_data["directory_visible"],
                     actor=request.user)
-            details = [f for f in form.changed_data if f != "directory_visible"]
+            details = {f: form.cleaned_data[f] for f in form.changed_data
+                       if f != "directory_visible"}
             if details:
-                obj.save(update_fields=details)
-                # Which fields changed, never their values: the audit holds no personal data.
-                audit_record(action="member.details_changed", object_type="member",
-                             object_id=obj.member_number, actor=request.user,
-                             facts={"fields": sorted(details)})
+                services.member_details_update(member=obj, changes=details, actor=request.user)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

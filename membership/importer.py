@@ -20,15 +20,13 @@ from django.utils import timezone
 from coop.audit import audit_record
 from coop.errors import InvalidInput
 
+from . import services
 from .models import (
     Counter,
     Kind,
     Member,
     Redemption,
-    RegisterEvent,
     ShareCertificate,
-    SharePayment,
-    ShareSubscription,
     StakeholderClass,
 )
 
@@ -44,7 +42,6 @@ TRUE_WORDS = {"yes", "y", "true", "1", ""}
 FALSE_WORDS = {"no", "n", "false", "0"}
 # SQLite allows 999 bound parameters per statement on older builds.
 LOOKUP_CHUNK = 900
-BATCH_SIZE = 500
 
 
 @dataclass
@@ -477,102 +474,76 @@ def _lock_counters() -> dict[str, Counter]:
 
 @transaction.atomic
 def register_import(*, text: str, actor=None, today: date | None = None) -> ImportResult:
-    """Write the whole register, or nothing if any row is wrong."""
+    """Write the whole register, or nothing if any row is wrong.
+
+    Every row is written by the membership services, as a live member's history would be:
+    member_import (admission, with the file's number, date and price), share_payment_record
+    for each payment (issuing the certificates it completed, under the file's numbers) and
+    member_exit for an exited member. So whatever hooks into those services (the audit trail
+    now, the ledger's journal later) sees the imported register too."""
     counters = _lock_counters()
     preview = validate(text, today=today)
     if not preview.ok:
         raise InvalidInput(f"The file has {len(preview.error_lines())} error(s); nothing was "
                            f"imported.", errors=preview.errors_dict())
     rows = preview.rows
-    referrer_pks = dict(Member.objects.filter(
-        member_number__in=[r.referred_by for r in rows if r.referred_by]
-    ).values_list("member_number", "pk"))
-    members = Member.objects.bulk_create([
-        Member(
+    by_number = {m.member_number: m for m in Member.objects.filter(
+        member_number__in=[r.referred_by for r in rows if r.referred_by])}
+    members = []
+    for row in rows:
+        member = services.member_import(
             member_number=row.member_number,
-            kind=row.values.get("kind", "").lower() or Kind.PERSON,
+            stakeholder_class=row.stakeholder_class,
+            shares=row.shares,
+            share_price_minor=row.price_minor,
+            joined_on=row.joined_on,
             name=row.values["name"],
+            kind=row.values.get("kind", "").lower() or Kind.PERSON,
             email=row.values.get("email", ""),
             registration_number=row.values.get("registration_number", ""),
             contact_person=row.values.get("contact_person", ""),
-            stakeholder_class=row.stakeholder_class,
-            status=row.values["status"].lower(),
-            referred_by_id=referrer_pks.get(row.referred_by),
-            joined_on=row.joined_on,
-            activated_on=row.activated_on,
-            exited_on=row.exited_on,
-            exit_reason=row.values.get("exit_reason", ""),
             directory_visible=row.directory_visible,
-            shares_subscribed=row.shares,
-            shares_held=0 if row.exited_on else len(row.certificates),
-            paid_minor=row.paid_minor,
+            referred_by=by_number.get(row.referred_by),
+            # Free shares are issued at admission; paid ones by the payments below.
+            certificate_numbers=([c.number for c in row.certificates]
+                                 if row.price_minor == 0 else None),
+            actor=actor,
         )
-        for row in rows
-    ], batch_size=BATCH_SIZE)
-    by_number = {m.member_number: m for m in members}
-    # Referrers inside the same file exist only now.
-    late = []
+        by_number[member.member_number] = member
+        members.append(member)
+    # A referrer later in the same file exists only now.
     for member, row in zip(members, rows, strict=True):
         if row.referred_by and member.referred_by_id is None:
-            member.referred_by_id = by_number[row.referred_by].pk
-            late.append(member)
-    Member.objects.bulk_update(late, ["referred_by"], batch_size=BATCH_SIZE)
-
-    ShareSubscription.objects.bulk_create([
-        ShareSubscription(member=m, shares=row.shares, share_price_minor=row.price_minor,
-                          subscribed_on=row.joined_on)
-        for m, row in zip(members, rows, strict=True)
-    ], batch_size=BATCH_SIZE)
-    payment_objects = [
-        [SharePayment(member=m, amount_minor=p.amount_minor, paid_on=p.paid_on,
-                      reference="register import",
-                      recorded_by=actor if getattr(actor, "is_staff", False) else None)
-         for p in row.payments]
-        for m, row in zip(members, rows, strict=True)
-    ]
-    SharePayment.objects.bulk_create([p for ps in payment_objects for p in ps],
-                                     batch_size=BATCH_SIZE)
-    certificate_objects = [
-        ShareCertificate(
-            certificate_number=c.number, member=m, issued_on=c.issued_on,
-            status=(ShareCertificate.Status.REDEEMED if row.exited_on
-                    else ShareCertificate.Status.ISSUED),
-            payment=None if c.payment_index is None else payments[c.payment_index],
-        )
-        for m, row, payments in zip(members, rows, payment_objects, strict=True)
-        for c in row.certificates
-    ]
-    ShareCertificate.objects.bulk_create(certificate_objects, batch_size=BATCH_SIZE)
-    events = []
-    for certificate in certificate_objects:
-        events.append(RegisterEvent(kind=RegisterEvent.Kind.ISSUE, member=certificate.member,
-                                    certificate=certificate, event_date=certificate.issued_on,
-                                    payment=certificate.payment, note="register import"))
-    for certificate in certificate_objects:
-        if certificate.status == ShareCertificate.Status.REDEEMED:
-            events.append(RegisterEvent(kind=RegisterEvent.Kind.REDEEM,
-                                        member=certificate.member, certificate=certificate,
-                                        event_date=certificate.member.exited_on,
-                                        note="register import: member exited"))
-    RegisterEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
-    Redemption.objects.bulk_create([
-        Redemption(member=m, amount_minor=row.paid_minor, requested_on=row.exited_on,
-                   status=row.values.get("redemption_status", "").lower()
-                   or Redemption.Status.PAID)
-        for m, row in zip(members, rows, strict=True) if row.exited_on
-    ], batch_size=BATCH_SIZE)
+            services.member_details_update(member=member,
+                                           changes={"referred_by": by_number[row.referred_by]},
+                                           actor=actor)
+    for member, row in zip(members, rows, strict=True):
+        for index, payment in enumerate(row.payments):
+            services.share_payment_record(
+                member=member, amount_minor=payment.amount_minor, paid_on=payment.paid_on,
+                reference="register import", actor=actor, imported=True,
+                certificate_numbers=[c.number for c in row.certificates
+                                     if c.payment_index == index],
+            )
+        if row.exited_on:
+            services.member_exit(
+                member=member, reason=row.values.get("exit_reason", ""), on=row.exited_on,
+                actor=actor, imported=True,
+                redemption_status=(row.values.get("redemption_status", "").lower()
+                                   or Redemption.Status.PAID))
 
     for member, row in zip(members, rows, strict=True):
         audit_record(action="member.imported", object_type="member",
                      object_id=member.member_number, actor=actor,
                      facts={"member_number": member.member_number,
-                            "class": row.stakeholder_class.slug, "status": member.status,
+                            "class": row.stakeholder_class.slug,
+                            "status": row.values["status"].lower(),
                             "shares": row.shares, "share_price_minor": row.price_minor,
                             "paid_minor": row.paid_minor,
                             "certificates": [c.number for c in row.certificates]})
 
     numbers = [m.member_number for m in members]
-    max_certificate = max((c.certificate_number for c in certificate_objects), default=0)
+    max_certificate = max((c.number for row in rows for c in row.certificates), default=0)
     # New approvals and issues continue after the imported numbers, never reusing one.
     for name, highest in (("member_number", max(numbers)),
                           ("certificate_number", max_certificate)):
@@ -581,8 +552,8 @@ def register_import(*, text: str, actor=None, today: date | None = None) -> Impo
             counter.last_value = highest
             counter.save(update_fields=["last_value"])
     result = ImportResult(members=len(members),
-                          payments=sum(len(ps) for ps in payment_objects),
-                          certificates=len(certificate_objects),
+                          payments=sum(len(row.payments) for row in rows),
+                          certificates=sum(len(row.certificates) for row in rows),
                           member_numbers=(min(numbers), max(numbers)))
     audit_record(action="register.imported", object_type="register", object_id="import",
                  actor=actor, facts={"members": result.members, "payments": result.payments,

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Case, Max, Value, When
 from django.utils import timezone
@@ -250,19 +252,33 @@ def _certificates_to_cancel(member: Member, count: int,
     return list(issued.order_by(*order)[:count])
 
 
-def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None, actor) -> None:
-    """Bring issued certificates and status in line with what has been paid (RULES.md §1)."""
+def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None, actor,
+                       certificate_numbers: list[int] | None = None,
+                       imported: bool = False) -> None:
+    """Bring issued certificates and status in line with what has been paid (RULES.md §1).
+
+    `certificate_numbers`: the numbers an imported register already gave these shares (the
+    importer checked them and holds the counter); otherwise the next ones of the counter.
+    `imported`: history being entered, not news: the events say so and nobody is emailed."""
     target = _shares_paid_for(member.subscription, member.paid_minor)
     current = member.shares_held
     if target > current:
-        numbers = counter_take(name="certificate_number", count=target - current)
+        if certificate_numbers is None:
+            numbers = counter_take(name="certificate_number", count=target - current)
+        else:
+            numbers = list(certificate_numbers)
+            if len(numbers) != target - current:
+                raise InvalidInput(
+                    f"{len(numbers)} certificate number(s) given for {target - current} share(s).",
+                    errors={"certificates": [f"Give {target - current} number(s)."]})
         certificates = ShareCertificate.objects.bulk_create(
             ShareCertificate(certificate_number=n, member=member, issued_on=on, payment=payment)
             for n in numbers
         )
         RegisterEvent.objects.bulk_create(
             RegisterEvent(kind=RegisterEvent.Kind.ISSUE, member=member, certificate=c,
-                          event_date=on, payment=payment)
+                          event_date=on, payment=payment,
+                          note="register import" if imported else "")
             for c in certificates
         )
         audit_record(action="shares.issued", object_type="member", object_id=member.member_number,
@@ -294,7 +310,7 @@ def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None
             audit_record(action=f"member.{new_status}", object_type="member",
                          object_id=member.member_number, actor=actor,
                          facts={"on": on.isoformat(), "shares_held": target})
-            if should_be_active:
+            if should_be_active and not imported:
                 _on_commit_email("member_active", member_id=member.pk)
     member.save(update_fields=fields)
 
@@ -312,7 +328,13 @@ def _parse_amount(amount_minor) -> int:
 
 @transaction.atomic
 def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
-                         reference: str = "", actor=None) -> SharePayment:
+                         reference: str = "", actor=None,
+                         certificate_numbers: list[int] | None = None,
+                         imported: bool = False) -> SharePayment:
+    """Record money paid for shares; the shares it completes are issued on paid_on.
+
+    The register import passes `certificate_numbers` (the numbers its file gives the shares
+    this payment completes) and `imported=True` (history: no emails)."""
     amount_minor = _parse_amount(amount_minor)
     member = _lock_member(member)
     if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
@@ -342,8 +364,10 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
                  actor=actor, facts={"payment": payment.pk, "amount_minor": amount_minor,
                                      "paid_on": paid_on.isoformat()})
     # Queued before the reconciliation's "you are now active" email, so the receipt comes first.
-    _on_commit_email("payment_recorded", payment_id=payment.pk)
-    _reconcile_holding(member, on=paid_on, payment=payment, actor=actor)
+    if not imported:
+        _on_commit_email("payment_recorded", payment_id=payment.pk)
+    _reconcile_holding(member, on=paid_on, payment=payment, actor=actor,
+                       certificate_numbers=certificate_numbers, imported=imported)
     return payment
 
 
@@ -439,8 +463,16 @@ def _check_exit_date(member: Member, on: date, today: date) -> None:
 
 @transaction.atomic
 def member_exit(*, member: Member, reason: str = "", actor=None,
-                on: date | None = None) -> ExitResult:
-    """Resignation, effective at once; capital redeemed at the price paid."""
+                on: date | None = None, imported: bool = False,
+                redemption_status: str = Redemption.Status.REQUESTED) -> ExitResult:
+    """Resignation, effective at once; capital redeemed at the price paid.
+
+    The register import passes `imported=True` and the redemption's state as its file says
+    (an old exit's capital is usually paid back already)."""
+    if redemption_status not in Redemption.Status.values:
+        raise InvalidInput(f"{redemption_status!r} is not a redemption status.",
+                           errors={"redemption_status": [
+                               f"Must be one of: {', '.join(Redemption.Status.values)}."]})
     member = _lock_member(member)
     if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
         raise Conflict(f"Member {member.member_number} has already {member.status}.")
@@ -454,11 +486,11 @@ def member_exit(*, member: Member, reason: str = "", actor=None,
     ShareCertificate.objects.bulk_update(certificates, ["status"])
     RegisterEvent.objects.bulk_create(
         RegisterEvent(kind=RegisterEvent.Kind.REDEEM, member=member, certificate=c, event_date=on,
-                      note="member exited")
+                      note="register import: member exited" if imported else "member exited")
         for c in certificates
     )
     redemption = Redemption.objects.create(member=member, amount_minor=member.paid_minor,
-                                           requested_on=on)
+                                           requested_on=on, status=redemption_status)
     member.status = Member.Status.EXITED
     member.exited_on = on
     member.exit_reason = reason.strip()
@@ -466,7 +498,9 @@ def member_exit(*, member: Member, reason: str = "", actor=None,
     member.save(update_fields=["status", "exited_on", "exit_reason", "shares_held"])
     audit_record(action="member.exited", object_type="member", object_id=member.member_number,
                  actor=actor, facts={"on": on.isoformat(), "redemption_minor": member.paid_minor,
-                                     "certificates": [c.certificate_number for c in certificates]})
+                                     "certificates": [c.certificate_number for c in certificates],
+                                     **({"imported": True, "redemption_status": redemption_status}
+                                        if imported else {})})
     return ExitResult(member=member, redemption=redemption)
 
 
@@ -511,6 +545,7 @@ def stakeholder_class_create(*, actor=None, **fields) -> StakeholderClass:
     if StakeholderClass.objects.filter(slug=fields.get("slug")).exists():
         raise Conflict(f"A class with slug {fields.get('slug')!r} already exists.",
                        errors={"slug": ["Already exists."]})
+    _check_class_fields(fields)
     if fields.get("max_shares", 1) < fields.get("min_shares", 1):
         raise InvalidInput("max_shares must be at least min_shares.",
                            errors={"max_shares": ["Must be at least min_shares."]})
@@ -519,3 +554,177 @@ def stakeholder_class_create(*, actor=None, **fields) -> StakeholderClass:
                  object_id=stakeholder_class.slug, actor=actor,
                  facts={k: v for k, v in fields.items() if k != "description"})
     return stakeholder_class
+
+
+# --- stakeholder classes, member details, the register import -------------------------------
+# (added for issue #7: every write of the register goes through this module, so the ledger can
+# hook into one place; see docs/architecture.md, "Every write through services")
+
+CLASS_FIELDS = ("name", "description", "share_price_minor", "min_shares", "max_shares",
+                "vote_weight", "patronage_measure")
+
+
+def _check_class_fields(fields: dict) -> None:
+    """The class's numbers as its check constraints want them, as field errors (not a 500)."""
+    errors: dict[str, list[str]] = {}
+    for name, minimum in (("share_price_minor", 0), ("min_shares", 1), ("max_shares", 1),
+                          ("vote_weight", 1)):
+        if name not in fields:
+            continue
+        value = fields[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[name] = ["Must be a whole number."]
+        elif value < minimum:
+            errors[name] = [f"Must be at least {minimum}."]
+    if "name" in fields and not (fields["name"] or "").strip():
+        errors["name"] = ["This field is required."]
+    if errors:
+        raise InvalidInput("The class's values are not valid.", errors=errors)
+
+
+@transaction.atomic
+def stakeholder_class_update(*, stakeholder_class: StakeholderClass, actor=None,
+                             **changes) -> StakeholderClass:
+    """Change a class. The slug never changes (members and the API know the class by it).
+
+    A new share price applies to later admissions only: each ShareSubscription froze the price
+    at approval (or import), and payments, certificates and redemptions read that frozen price.
+    The audit record keeps the old and the new value of each changed field."""
+    unknown = sorted(set(changes) - set(CLASS_FIELDS))
+    if unknown:
+        raise InvalidInput(f"These fields of a class cannot be changed: {', '.join(unknown)}.",
+                           errors={name: ["Cannot be changed."] for name in unknown})
+    stored = StakeholderClass.objects.select_for_update().get(pk=stakeholder_class.pk)
+    _check_class_fields(changes)
+    min_shares = changes.get("min_shares", stored.min_shares)
+    if changes.get("max_shares", stored.max_shares) < min_shares:
+        raise InvalidInput("max_shares must be at least min_shares.",
+                           errors={"max_shares": ["Must be at least min_shares."]})
+    changed = {name: value for name, value in changes.items() if getattr(stored, name) != value}
+    if not changed:
+        return stored
+    facts = {name: {"old": getattr(stored, name), "new": value}
+             for name, value in changed.items() if name != "description"}
+    if "description" in changed:
+        facts["description"] = "changed"  # free text: the record says that, not what
+    for name, value in changed.items():
+        setattr(stored, name, value)
+    stored.save(update_fields=sorted(changed))
+    audit_record(action="class.changed", object_type="stakeholder_class",
+                 object_id=stored.slug, actor=actor, facts=facts)
+    return stored
+
+
+MEMBER_DETAIL_FIELDS = ("name", "email", "contact_person", "registration_number", "user",
+                        "referred_by")
+
+
+@transaction.atomic
+def member_details_update(*, member: Member, changes: dict, actor=None) -> Member:
+    """Change a member's contact details (what the admin lets staff edit), or the referrer an
+    imported register names. Numbers, class, shares, status and dates belong to the other
+    services; directory visibility to member_directory_visibility_set."""
+    unknown = sorted(set(changes) - set(MEMBER_DETAIL_FIELDS))
+    if unknown:
+        raise InvalidInput(f"These member fields are not details: {', '.join(unknown)}.",
+                           errors={name: ["Cannot be changed here."] for name in unknown})
+    stored = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
+    changes = {name: (value.strip() if isinstance(value, str) else value)
+               for name, value in changes.items()}
+    errors: dict[str, list[str]] = {}
+    if "name" in changes:
+        limit = Member._meta.get_field("name").max_length
+        if not changes["name"]:
+            errors["name"] = ["This field is required."]
+        elif len(changes["name"]) > limit:
+            errors["name"] = [f"At most {limit} characters."]
+    if changes.get("email"):
+        try:
+            validate_email(changes["email"])
+        except ValidationError:
+            errors["email"] = ["Not an email address."]
+    if (stored.kind == Kind.ORGANISATION and "registration_number" in changes
+            and not changes["registration_number"]):
+        errors["registration_number"] = ["Required for an organisation."]
+    user = changes.get("user")
+    if user is not None and Member.objects.filter(user=user).exclude(pk=stored.pk).exists():
+        errors["user"] = ["This account belongs to another member."]
+    referrer = changes.get("referred_by")
+    if referrer is not None and referrer.pk == stored.pk:
+        errors["referred_by"] = ["A member cannot refer themself."]
+    if errors:
+        raise InvalidInput("The member's details are not valid.", errors=errors)
+    changed = sorted(name for name, value in changes.items() if getattr(stored, name) != value)
+    for name in changed:
+        setattr(stored, name, changes[name])
+        setattr(member, name, changes[name])
+    if not changed:
+        return member
+    stored.save(update_fields=changed)
+    # Which fields changed, never their values: the audit holds no personal data.
+    audit_record(action="member.details_changed", object_type="member",
+                 object_id=stored.member_number, actor=actor, facts={"fields": changed})
+    return member
+
+
+@transaction.atomic
+def member_import(
+    *,
+    member_number: int,
+    stakeholder_class: StakeholderClass,
+    shares: int,
+    share_price_minor: int,
+    joined_on: date,
+    name: str,
+    kind: str = Kind.PERSON,
+    email: str = "",
+    registration_number: str = "",
+    contact_person: str = "",
+    directory_visible: bool = True,
+    referred_by: Member | None = None,
+    certificate_numbers: list[int] | None = None,
+    actor=None,
+) -> Member:
+    """Admit a member of an imported register: the number, the admission date and the share
+    price its file gives (the price the member subscribed at then), no application.
+
+    What happened after admission goes through the same services as live members:
+    share_payment_record and member_exit with `imported=True`. Free shares (price 0) are
+    issued here, on joined_on, under the `certificate_numbers` given. Nobody is emailed."""
+    shares = _check_shares(stakeholder_class, shares)
+    errors: dict[str, list[str]] = {}
+    if isinstance(member_number, bool) or not isinstance(member_number, int) or member_number < 1:
+        errors["member_number"] = ["Must be a whole number of at least 1."]
+    elif Member.objects.filter(member_number=member_number).exists():
+        errors["member_number"] = [f"Member number {member_number} is already in the register."]
+    if isinstance(share_price_minor, bool) or not isinstance(share_price_minor, int) \
+            or share_price_minor < 0:
+        errors["share_price_minor"] = ["Must be a whole number of minor units, at least 0."]
+    if kind not in Kind.values:
+        errors["kind"] = [f"Must be one of: {', '.join(Kind.values)}."]
+    elif kind == Kind.ORGANISATION and not registration_number:
+        errors["registration_number"] = ["Required for an organisation."]
+    if not (name or "").strip():
+        errors["name"] = ["This field is required."]
+    if errors:
+        raise InvalidInput("The member cannot be imported.", errors=errors)
+    _not_in_the_future(joined_on, timezone.localdate(), "An admission", "joined_on")
+    member = Member.objects.create(
+        member_number=member_number, kind=kind, name=name.strip(), email=email,
+        registration_number=registration_number, contact_person=contact_person,
+        stakeholder_class=stakeholder_class, referred_by=referred_by, joined_on=joined_on,
+        directory_visible=directory_visible, shares_subscribed=shares,
+    )
+    member.subscription = ShareSubscription.objects.create(
+        member=member, shares=shares, share_price_minor=share_price_minor,
+        subscribed_on=joined_on)
+    audit_record(action="member.admitted", object_type="member", object_id=member_number,
+                 actor=actor, facts={"imported": True, "member_number": member_number,
+                                     "class": stakeholder_class.slug, "shares": shares,
+                                     "share_price_minor": share_price_minor,
+                                     "joined_on": joined_on.isoformat()})
+    if share_price_minor == 0:
+        # Free shares are issued at admission (RULES.md §1), as applications_approve does.
+        _reconcile_holding(member, on=joined_on, payment=None, actor=actor,
+                           certificate_numbers=certificate_numbers, imported=True)
+    return member
