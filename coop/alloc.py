@@ -15,9 +15,7 @@ Python orders `str`). The answer never depends on the order in which the parts a
 
 from collections.abc import Callable, Hashable, Mapping
 from fractions import Fraction
-from typing import Any, TypeVar
-
-K = TypeVar("K", bound=Hashable)
+from typing import Any
 
 __all__ = ["alloc"]
 
@@ -26,7 +24,7 @@ def _identity(key: Any) -> Any:
     return key
 
 
-def alloc(
+def alloc[K: Hashable](
     total: int,
     weights: Mapping[K, int | Fraction],
     *,
