@@ -8,7 +8,7 @@ Other apps' helpers: `membership.locks`, `governance.locks`; counters: `coop.cou
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-__all__ = ["advisory_xact_lock", "lock_user"]
+__all__ = ["advisory_xact_lock", "lock_audit_sealer", "lock_user"]
 
 
 def advisory_xact_lock(space: int, key: int, *, shared: bool = False) -> None:
@@ -26,3 +26,13 @@ def advisory_xact_lock(space: int, key: int, *, shared: bool = False) -> None:
 def lock_user(user_id: int):
     """The user row, locked until the transaction ends (a change compared with the stored row)."""
     return get_user_model().objects.select_for_update().get(pk=user_id)
+
+
+def lock_audit_sealer() -> None:
+    """The audit sealer's lock: one sealer at a time, and writers never take it. PostgreSQL: a
+    transaction-level advisory lock on the single key 727001 (kept as it was, so a sealer of the
+    previous release and one of this release exclude each other); SQLite: the IMMEDIATE
+    transaction already holds the database's write lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(727001)")
