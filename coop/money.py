@@ -21,7 +21,7 @@ Parsing (`parse_minor`), decided:
   so what `format_minor` prints reads back);
 - no sign, no exponent, nothing else: a negative or garbled amount raises `InvalidInput`.
 
-No Django here (plain functions, `coop.errors` is plain Python), so pure modules may use it.
+The module imports nothing from Django (only `coop.errors`, plain Python exceptions).
 """
 
 import re

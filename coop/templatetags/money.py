@@ -1,7 +1,7 @@
 """`{% load money %}{{ amount_minor|money:currency }}` → "1,250.00 EUR" (see coop/money.py).
 
-Pass the currency (`coop.currency`, or the `currency` every page's context has): without it the
-filter reads the cooperative's row, one query each time.
+Pass the currency (e.g. `coop.currency` where the view gives `coop`): without it the filter asks
+`Cooperative.current_currency()`, which reads the row once per process.
 """
 
 from django import template
@@ -16,4 +16,4 @@ register = template.Library()
 def money(minor, currency=None):
     if minor is None or minor == "":
         return "–"
-    return format_minor(int(minor), currency or Cooperative.current().currency)
+    return format_minor(int(minor), currency or Cooperative.current_currency())
