@@ -27,7 +27,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bench.urls import urlpatterns as bench_urlpatterns
-from governance.services import _PROPOSAL_LOCK_SPACE, receipt_for
+from governance.locks import PROPOSAL_LOCK_SPACE as _PROPOSAL_LOCK_SPACE
+from governance.services import receipt_for
 
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 

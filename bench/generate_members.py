@@ -39,10 +39,9 @@ from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count, Max, Q, Sum  # noqa: E402
 
-from coop.models import AuditRecord, Cooperative, User  # noqa: E402
+from coop.models import AuditRecord, Cooperative, Counter, User  # noqa: E402
 from membership.models import (  # noqa: E402
     Application,
-    Counter,
     Kind,
     Member,
     Redemption,

@@ -36,10 +36,9 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from coop.models import Cooperative, User  # noqa: E402
+from coop.models import Cooperative, Counter, User  # noqa: E402
 from membership.models import (  # noqa: E402
     Application,
-    Counter,
     Member,
     RegisterEvent,
     ShareCertificate,

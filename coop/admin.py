@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from .admin_base import ReadOnlyAdmin
-from .models import AuditRecord, Cooperative, PartnerApiKey, User
+from .models import AuditRecord, Cooperative, Counter, PartnerApiKey, User
 
 
 @admin.register(User)
@@ -24,6 +24,16 @@ class UserAdmin(BaseUserAdmin):
 @admin.register(Cooperative)
 class CooperativeAdmin(admin.ModelAdmin):
     list_display = ["name", "currency", "quorum_percent", "fiscal_year_start", "bylaws_version"]
+    readonly_fields = ["name"]
+
+    @admin.display(description="Name (the COOP_NAME setting)")
+    def name(self, obj):
+        return obj.name
+
+    def get_readonly_fields(self, request, obj=None):
+        # The currency is fixed once the row exists: changing it would re-denominate every
+        # amount already recorded (and coop.models remembers it per process).
+        return ["name", "currency"] if obj else ["name"]
 
     def has_add_permission(self, request):
         return not Cooperative.objects.exists()
@@ -45,3 +55,8 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 @admin.register(PartnerApiKey)
 class PartnerApiKeyAdmin(APIKeyModelAdmin):
     list_display = [*APIKeyModelAdmin.list_display, "scopes"]
+
+
+@admin.register(Counter)
+class CounterAdmin(ReadOnlyAdmin):
+    list_display = ["name", "last_value"]

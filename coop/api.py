@@ -7,6 +7,8 @@ from .models import Cooperative
 
 
 class CooperativeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True, help_text="The COOP_NAME setting.")
+
     class Meta:
         model = Cooperative
         fields = ["name", "currency", "quorum_percent", "fiscal_year_start"]

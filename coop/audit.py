@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from .locks import lock_audit_sealer
 from .models import AuditRecord, PartnerApiKey
 
 
@@ -33,11 +34,8 @@ def audit_record(*, action: str, object_type: str, object_id, actor=None,
 
 
 def _lock_sealer() -> None:
-    # Only the sealer serialises, never the writers. PostgreSQL: a transaction-level advisory
-    # lock; SQLite: the IMMEDIATE transaction already holds the database's write lock.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(727001)")
+    # Only the sealer serialises, never the writers (coop.locks.lock_audit_sealer).
+    lock_audit_sealer()
 
 
 def audit_seal(batch_size: int = 5000) -> int:

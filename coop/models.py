@@ -1,9 +1,16 @@
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from rest_framework_api_key.models import AbstractAPIKey
+
+from .money import CURRENCIES
 
 
 class UserManager(BaseUserManager):
@@ -47,34 +54,106 @@ class User(AbstractUser):
         return self.full_name or self.get_full_name() or self.email
 
 
-class Cooperative(models.Model):
-    """The one row of cooperative-wide configuration (edited in admin)."""
+# Month and day on which a fiscal year may start: every day of a 365-day year. 29 February is
+# refused: a year starting on it would have no start in three years out of four (take 03-01).
+_MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+MONTH_DAYS = tuple(f"{month:02d}-{day:02d}" for month, length in enumerate(_MONTH_LENGTHS, 1)
+                   for day in range(1, length + 1))
 
-    name = models.CharField(max_length=200)
-    currency = models.CharField(max_length=3, default="EUR")
-    quorum_percent = models.PositiveSmallIntegerField(default=10)
+
+def validate_month_day(value: str) -> None:
+    if value not in MONTH_DAYS:
+        raise ValidationError(
+            "Enter a month and day as MM-DD that every year has, e.g. 01-01 or 07-01 "
+            "(29 February is not allowed).", code="invalid_month_day")
+
+
+def validate_currency(value: str) -> None:
+    if value not in CURRENCIES:
+        raise ValidationError("Enter an ISO 4217 currency code, e.g. EUR.", code="invalid_currency")
+
+
+# Cooperative.currency, remembered per process: pages print many amounts and must not read the
+# row for each. Safe because the currency never changes once the row exists (the admin shows it
+# read-only); a save through the ORM forgets it anyway (the signal below).
+_currency_memo: dict[str, str] = {}
+
+
+class Cooperative(models.Model):
+    """The one row of cooperative-wide configuration (edited in admin).
+
+    The name is not a column: its one source is the COOP_NAME setting (`name` below), which
+    the pages, the emails and the two-factor issuer (MFA_TOTP_ISSUER) all read.
+    """
+
+    currency = models.CharField(
+        max_length=3, default="EUR", validators=[validate_currency],
+        help_text="ISO 4217 code of every amount (set from COOP_CURRENCY when the row is "
+                  "created; it cannot change afterwards: it would re-denominate every amount).")
+    quorum_percent = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(100)],
+        help_text="Informational, published by GET /api/v1/coop/: the cooperative's usual "
+                  "quorum. A proposal's quorum comes from its category (at least the "
+                  "category's minimum), not from here.")
     fiscal_year_start = models.CharField(
-        max_length=5, default="01-01", help_text="MM-DD on which the fiscal year starts."
-    )
-    bylaws_version = models.CharField(max_length=40, default="2026-01")
-    bylaws_url = models.CharField(max_length=300, blank=True)
+        max_length=5, default="01-01", validators=[validate_month_day],
+        help_text="MM-DD on which the fiscal year starts (02-29 is not allowed). "
+                  "Informational until the ledger cuts its periods by it.")
+    bylaws_version = models.CharField(
+        max_length=40, default="2026-01",
+        help_text="The bylaws version an applicant accepts (recorded on each application).")
+    bylaws_url = models.CharField(
+        max_length=300, blank=True, help_text="Where the application form links the bylaws.")
 
     class Meta:
         verbose_name_plural = "cooperative"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(fiscal_year_start__in=MONTH_DAYS),
+                                   name="cooperative_fiscal_year_start_month_day",
+                                   violation_error_message="Enter a month and day as MM-DD."),
+            models.CheckConstraint(condition=models.Q(quorum_percent__lte=100),
+                                   name="cooperative_quorum_lte_100"),
+        ]
 
     def __str__(self):
         return self.name
 
+    @property
+    def name(self) -> str:
+        """The cooperative's name: settings.COOP_NAME, its one source."""
+        return settings.COOP_NAME
+
     @classmethod
     def current(cls) -> "Cooperative":
-        from django.conf import settings
-
         coop = cls.objects.order_by("pk").first()
         if coop is None:
             coop, _ = cls.objects.get_or_create(
-                pk=1, defaults={"name": settings.COOP_NAME, "currency": settings.COOP_CURRENCY}
+                pk=1, defaults={"currency": settings.COOP_CURRENCY}
             )
         return coop
+
+    @classmethod
+    def current_currency(cls) -> str:
+        """The cooperative's currency, read from the database once per process."""
+        if "currency" not in _currency_memo:
+            _currency_memo["currency"] = cls.current().currency
+        return _currency_memo["currency"]
+
+
+@receiver([post_save, post_delete], sender=Cooperative)
+def _forget_currency(**kwargs):
+    _currency_memo.clear()
+
+
+class Counter(models.Model):
+    """A gap-free number sequence (member numbers, certificate numbers, later journal entry
+    numbers). Taken only through `coop.counters.counter_take`, under the row's lock."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}={self.last_value}"
 
 
 class AuditRecord(models.Model):

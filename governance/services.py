@@ -28,6 +28,8 @@ from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from membership.models import Member, StakeholderClass
 
 from . import enactments, tally
+from .locks import lock_elector, lock_proposal_shared
+from .locks import lock_proposal as _lock  # the exclusive lock every state change takes
 from .models import (
     Ballot,
     BallotRevision,
@@ -325,25 +327,6 @@ def proposal_create(
     return proposal
 
 
-_PROPOSAL_LOCK_SPACE = 7272  # first key of the advisory locks on proposals (see the docstring)
-
-
-def _advisory_lock(proposal_id: int, *, shared: bool) -> None:
-    if connection.vendor != "postgresql":
-        return
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {function}(%s::int4, %s::int4)",
-            [_PROPOSAL_LOCK_SPACE, proposal_id % 2**31],
-        )
-
-
-def _lock(proposal_id: int) -> Proposal:
-    _advisory_lock(proposal_id, shared=False)
-    return Proposal.objects.select_for_update().select_related("category").get(pk=proposal_id)
-
-
 def _check_author_or_staff(proposal: Proposal, actor) -> None:
     if getattr(actor, "is_staff", False):
         return
@@ -484,15 +467,10 @@ def ballot_cast(
     # The close holds this lock exclusively while it tallies, so what is read after it is
     # the proposal's state from after any close (a statement's snapshot is taken when it
     # starts: the lock must come before the read, in a statement of its own).
-    _advisory_lock(proposal.pk, shared=True)
+    lock_proposal_shared(proposal.pk)
     # The proposal is read again with the elector row, in one query: this is the hot path.
     try:
-        elector = (
-            Elector.objects.select_for_update(of=("self",))
-            .select_related("proposal")
-            .defer("proposal__body", "proposal__result")
-            .get(proposal_id=proposal.pk, member_id=member.pk)
-        )
+        elector = lock_elector(proposal_id=proposal.pk, member_id=member.pk)
         proposal = elector.proposal
     except Elector.DoesNotExist:
         elector = None

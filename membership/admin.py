@@ -1,8 +1,6 @@
 """Staff's side of membership. Every change goes through membership.services (or the importer);
 the admin only collects input and shows what the services answer."""
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
@@ -16,13 +14,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
-from coop.errors import ServiceError
+from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
+from coop.money import format_minor, parse_minor
 
 from . import importer, services
 from .models import (
     Application,
-    Counter,
     Member,
     Redemption,
     RegisterEvent,
@@ -34,12 +32,11 @@ from .models import (
 
 
 def money(minor: int | None) -> str:
-    """Minor units as the amount staff read (2 decimals: EUR and most currencies)."""
+    """Minor units as the amount staff read, in the cooperative's currency without its code
+    ("1,250.00"; coop.money honours the currency's decimals)."""
     if minor is None:
         return "–"
-    sign = "-" if minor < 0 else ""
-    units, cents = divmod(abs(minor), 100)
-    return f"{sign}{units:,}.{cents:02d}"
+    return format_minor(minor, Cooperative.current_currency(), code=False)
 
 
 def show_service_error(request, form: forms.Form | None, exc: ServiceError) -> None:
@@ -229,16 +226,22 @@ def render_action_form(model_admin, request, form, *, title, submit_label, obj=N
 # --- members --------------------------------------------------------------------------------
 
 class RecordPaymentForm(forms.Form):
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
-                                help_text="In the cooperative's currency, e.g. 50.00.")
+    amount = forms.CharField(max_length=40,
+                             help_text="In the cooperative's currency, e.g. 50.00.")
     paid_on = forms.DateField(widget=AdminDateWidget, initial=timezone.localdate,
                               label="Paid on")
     reference = forms.CharField(max_length=120, required=False,
                                 help_text="Bank reference or receipt number.")
 
     def clean_amount(self):
-        # Exact: the form allows 2 decimals, so this is an integer number of cents.
-        return int(self.cleaned_data["amount"] * 100)
+        # Exact: parsed as text into minor units of the cooperative's currency (coop.money).
+        try:
+            amount = parse_minor(self.cleaned_data["amount"], Cooperative.current_currency())
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from None
+        if amount <= 0:
+            raise forms.ValidationError("The amount must be greater than zero.")
+        return amount
 
 
 class ReasonForm(forms.Form):
@@ -572,8 +575,3 @@ class RedemptionAdmin(ReadOnlyAdmin):
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj):
         return money(obj.amount_minor)
-
-
-@admin.register(Counter)
-class CounterAdmin(ReadOnlyAdmin):
-    list_display = ["name", "last_value"]

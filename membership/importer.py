@@ -18,11 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from coop.audit import audit_record
+from coop.counters import lock_counters
 from coop.errors import InvalidInput
+from coop.models import Counter
 
 from . import services
 from .models import (
-    Counter,
     Kind,
     Member,
     Redemption,
@@ -465,11 +466,8 @@ def validate(text: str, *, today: date | None = None) -> Preview:
 
 def _lock_counters() -> dict[str, Counter]:
     # Approvals and payments take these rows too (counter_take): holding them makes the import
-    # and live numbering wait for each other instead of colliding. Locked in pk order.
-    for name in ("certificate_number", "member_number"):
-        Counter.objects.get_or_create(name=name)
-    return {c.name: c for c in Counter.objects.select_for_update().order_by("pk")
-            .filter(name__in=["certificate_number", "member_number"])}
+    # and live numbering wait for each other instead of colliding.
+    return lock_counters(["certificate_number", "member_number"])
 
 
 @transaction.atomic

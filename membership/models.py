@@ -270,13 +270,3 @@ class Redemption(models.Model):
 
     def __str__(self):
         return f"Redemption {self.amount_minor} for member {self.member_id}"
-
-
-class Counter(models.Model):
-    """Gap-free number sequences (member numbers, certificate numbers), taken under a row lock."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    last_value = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.name}={self.last_value}"

@@ -115,7 +115,7 @@ class DemoBuilder:
     # --- the story ----------------------------------------------------------------------
     def build(self) -> None:
         coop = Cooperative.current()
-        Cooperative.objects.filter(pk=coop.pk).update(name=COOP_NAME, currency="EUR")
+        Cooperative.objects.filter(pk=coop.pk).update(currency="EUR")
         email, password, name = DEMO_STAFF
         self.staff = self.user(email, name, password, is_staff=True, is_superuser=True)
         self.classes = {}

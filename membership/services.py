@@ -11,12 +11,14 @@ from django.db.models import Case, Max, Value, When
 from django.utils import timezone
 
 from coop.audit import audit_record
+from coop.counters import counter_take
 from coop.errors import Conflict, InvalidInput
+from coop.locks import lock_user
 from coop.models import Cooperative
 
+from .locks import lock_applications, lock_member
 from .models import (
     Application,
-    Counter,
     Kind,
     Member,
     Redemption,
@@ -26,19 +28,6 @@ from .models import (
     ShareSubscription,
     StakeholderClass,
 )
-
-
-def counter_take(*, name: str, count: int = 1) -> list[int]:
-    """The next `count` numbers of a gap-free sequence. Holds the counter's row lock until the
-    caller's transaction ends, so concurrent callers never share or skip a number."""
-    if count <= 0:
-        return []
-    Counter.objects.get_or_create(name=name)
-    counter = Counter.objects.select_for_update().get(name=name)
-    first = counter.last_value + 1
-    counter.last_value += count
-    counter.save(update_fields=["last_value"])
-    return list(range(first, counter.last_value + 1))
 
 
 def _on_commit_email(kind: str, **ids) -> None:
@@ -116,11 +105,7 @@ def application_submit(
 
 
 def _lock_pending(application_ids: list[int]) -> list[Application]:
-    applications = list(
-        Application.objects.select_for_update()
-        .filter(pk__in=application_ids)
-        .order_by("pk")
-    )
+    applications = lock_applications(application_ids)
     found = {a.pk for a in applications}
     missing = [pk for pk in application_ids if pk not in found]
     if missing:
@@ -227,9 +212,7 @@ def application_reject(*, application: Application, reason: str, actor=None) -> 
 # --- payments and the register ------------------------------------------------------------
 
 def _lock_member(member: Member) -> Member:
-    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to subscription.
-    return (Member.objects.select_for_update(of=("self",))
-            .select_related("subscription", "stakeholder_class").get(pk=member.pk))
+    return lock_member(member.pk)
 
 
 def _shares_paid_for(subscription: ShareSubscription, paid_minor: int) -> int:
@@ -528,7 +511,7 @@ def profile_update(*, user, full_name: str, actor=None):
         raise InvalidInput(message, errors={"full_name": [message]})
     # Compared with the stored row under its lock, not with the caller's copy, which may be
     # stale: saving the same name again writes nothing and records nothing.
-    stored = user_model.objects.select_for_update().get(pk=user.pk)
+    stored = lock_user(user.pk)
     user.full_name = full_name
     if stored.full_name == full_name:
         return user

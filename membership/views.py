@@ -1,7 +1,6 @@
 """The member pages. They read through membership.selectors (constant query counts, pinned in
 tests/membership/test_views.py) and write only through membership.services."""
 
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from coop.errors import ServiceError
 from coop.models import Cooperative
+from coop.money import format_minor as money  # minor units as text: "1,250.00 EUR"
 from coop.pagination import CountlessPage
 
 from . import selectors, services
@@ -40,11 +40,6 @@ def _render(request, template: str, context: dict, *, partial: str | None = None
     # The same URL answers with a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response
-
-
-def money(minor: int, currency: str) -> str:
-    """Minor units as text ("1,250.00 EUR"), exactly (no float)."""
-    return f"{Decimal(minor).scaleb(-2):,.2f} {currency}"
 
 
 def _member_of(user) -> Member | None:

@@ -6,11 +6,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from coop.models import AuditRecord
+from coop.models import AuditRecord, Counter
 from membership import services
 from membership.models import (
     Application,
-    Counter,
     Member,
     Redemption,
     RegisterEvent,

@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 
 from coop.errors import Conflict, InvalidInput
+from coop.models import Counter
 from membership import services
-from membership.models import Application, Counter, Member, ShareCertificate, SharePayment
+from membership.models import Application, Member, ShareCertificate, SharePayment
 
 from .factories import StakeholderClassFactory, UserFactory
 

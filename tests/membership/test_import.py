@@ -11,10 +11,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from coop.errors import InvalidInput
-from coop.models import AuditRecord
+from coop.models import AuditRecord, Counter
 from membership import importer, services
 from membership.models import (
-    Counter,
     Member,
     Redemption,
     RegisterEvent,

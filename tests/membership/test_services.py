@@ -9,11 +9,10 @@ from django.db.models import Case, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from coop.errors import Conflict, InvalidInput
-from coop.models import AuditRecord, Cooperative
+from coop.models import AuditRecord, Cooperative, Counter
 from membership import services
 from membership.models import (
     Application,
-    Counter,
     Member,
     Redemption,
     RegisterEvent,

@@ -1,0 +1,27 @@
+"""Row locks of the membership app. The order across apps, and why, is in docs/architecture.md
+("Locks"): applications before members, members before users and counters; rows of one model
+in primary-key order."""
+
+from .models import Application, Member
+
+__all__ = ["lock_applications", "lock_member", "lock_members"]
+
+
+def lock_applications(ids) -> list[Application]:
+    """The applications with these ids that exist, locked in primary-key order."""
+    return list(Application.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+
+
+def lock_member(member_id: int) -> Member:
+    """One member, locked, with the subscription and class read in the same query."""
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to subscription.
+    return (Member.objects.select_for_update(of=("self",))
+            .select_related("subscription", "stakeholder_class").get(pk=member_id))
+
+
+def lock_members(ids) -> list[Member]:
+    """The members with these ids that exist, locked in primary-key order (subscription and
+    class read in the same query)."""
+    return list(Member.objects.select_for_update(of=("self",))
+                .select_related("subscription", "stakeholder_class")
+                .filter(pk__in=ids).order_by("pk"))
