@@ -11,9 +11,9 @@ transaction is IMMEDIATE, which serialises them all and gives the same guarantee
 
 from coop.locks import advisory_xact_lock
 
-from .models import Elector, Proposal
+from .models import Category, Elector, Proposal
 
-__all__ = ["PROPOSAL_LOCK_SPACE", "lock_elector", "lock_proposal", "lock_proposal_shared"]
+__all__ = ["PROPOSAL_LOCK_SPACE", "lock_category", "lock_elector", "lock_proposal", "lock_proposal_shared"]
 
 PROPOSAL_LOCK_SPACE = 7272  # the first key of the advisory locks on proposals
 
@@ -37,3 +37,8 @@ def lock_elector(*, proposal_id: int, member_id: int) -> Elector:
             .select_related("proposal")
             .defer("proposal__body", "proposal__result")
             .get(proposal_id=proposal_id, member_id=member_id))
+
+
+def lock_category(category_id: int) -> Category:
+    """One proposal category, locked (an edit of its rules: proposals copy them at creation)."""
+    return Category.objects.select_for_update().get(pk=category_id)

@@ -28,7 +28,7 @@ from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from membership.models import Member, StakeholderClass
 
 from . import enactments, tally
-from .locks import lock_elector, lock_proposal_shared
+from .locks import lock_category, lock_elector, lock_proposal_shared
 from .locks import lock_proposal as _lock  # the exclusive lock every state change takes
 from .models import (
     Ballot,
@@ -973,7 +973,7 @@ def category_update(*, category: Category, actor=None, **changes) -> Category:
     if unknown:
         raise InvalidInput(f"These fields of a category cannot be changed: {', '.join(unknown)}.",
                            errors={name: ["Cannot be changed."] for name in unknown})
-    stored = Category.objects.select_for_update().get(pk=category.pk)
+    stored = lock_category(category.pk)
     _check_category_fields(changes)
     changed = {name: value for name, value in changes.items() if getattr(stored, name) != value}
     if not changed:

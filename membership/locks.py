@@ -2,9 +2,9 @@
 ("Locks"): applications before members, members before users and counters; rows of one model
 in primary-key order."""
 
-from .models import Application, Member
+from .models import Application, Member, StakeholderClass
 
-__all__ = ["lock_applications", "lock_member", "lock_members"]
+__all__ = ["lock_applications", "lock_member", "lock_members", "lock_stakeholder_class"]
 
 
 def lock_applications(ids) -> list[Application]:
@@ -25,3 +25,9 @@ def lock_members(ids) -> list[Member]:
     return list(Member.objects.select_for_update(of=("self",))
                 .select_related("subscription", "stakeholder_class")
                 .filter(pk__in=ids).order_by("pk"))
+
+
+def lock_stakeholder_class(class_id: int) -> StakeholderClass:
+    """One stakeholder class, locked (an edit of its price or rules). Classes come before
+    members: an approval reads its class and then locks the new member."""
+    return StakeholderClass.objects.select_for_update().get(pk=class_id)

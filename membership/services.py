@@ -16,7 +16,7 @@ from coop.errors import Conflict, InvalidInput
 from coop.locks import lock_user
 from coop.models import Cooperative
 
-from .locks import lock_applications, lock_member
+from .locks import lock_applications, lock_member, lock_stakeholder_class
 from .models import (
     Application,
     Kind,
@@ -577,7 +577,7 @@ def stakeholder_class_update(*, stakeholder_class: StakeholderClass, actor=None,
     if unknown:
         raise InvalidInput(f"These fields of a class cannot be changed: {', '.join(unknown)}.",
                            errors={name: ["Cannot be changed."] for name in unknown})
-    stored = StakeholderClass.objects.select_for_update().get(pk=stakeholder_class.pk)
+    stored = lock_stakeholder_class(stakeholder_class.pk)
     _check_class_fields(changes)
     min_shares = changes.get("min_shares", stored.min_shares)
     if changes.get("max_shares", stored.max_shares) < min_shares:
@@ -611,7 +611,7 @@ def member_details_update(*, member: Member, changes: dict, actor=None) -> Membe
     if unknown:
         raise InvalidInput(f"These member fields are not details: {', '.join(unknown)}.",
                            errors={name: ["Cannot be changed here."] for name in unknown})
-    stored = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
+    stored = lock_member(member.pk)
     changes = {name: (value.strip() if isinstance(value, str) else value)
                for name, value in changes.items()}
     errors: dict[str, list[str]] = {}

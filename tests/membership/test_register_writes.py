@@ -37,9 +37,6 @@ NOT_THE_REGISTER = {
     # A request to join: it moves no share and no money (the ledger posts nothing for it);
     # the Member an approval creates is written by applications_approve.
     "Application",
-    # A gap-free number sequence (member, certificate and later journal numbers), moving to
-    # coop; taking a number is not a movement of the register.
-    "Counter",
 }
 
 # Files outside the services that write register rows on purpose, and why.
