@@ -19,13 +19,14 @@ def _unread_notifications(request) -> str:
     """The nav's count of unread notifications as text: "" for none (and for visitors and
     people without a member row, without a query), "99+" beyond the cap."""
     # Imported here: this foundation module imports nothing from the apps at load time.
-    from governance.selectors import UNREAD_CAP, unread_notification_count
     from membership.selectors import member_of
+
+    from .notices import UNREAD_CAP, unread_count
 
     member = member_of(getattr(request, "user", None))
     if member is None:
         return ""
-    count = unread_notification_count(member)
+    count = unread_count(member)
     if count > UNREAD_CAP:
         return f"{UNREAD_CAP}+"
     return str(count) if count else ""

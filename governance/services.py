@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from coop.audit import audit_record
 from coop.errors import Conflict, InvalidInput, NotAllowed
+from coop.notices import notices_create, notices_mark_read
 from membership.models import Member, StakeholderClass
 
 from . import tally
@@ -35,7 +36,6 @@ from .models import (
     Elector,
     ImplementationUpdate,
     Method,
-    Notification,
     Proposal,
     ProposalOption,
     SecretBallot,
@@ -343,9 +343,7 @@ def proposal_open(*, proposal: Proposal, actor=None, now: datetime | None = None
             "tie_seed_hash": proposal.tie_seed_hash,
         },
     )
-    from .tasks import notify_proposal
-
-    transaction.on_commit(lambda: notify_proposal.delay(proposal.pk, "vote_opened"))
+    _notify_electors(proposal, "governance.vote_opened", Elector.objects.filter(proposal=proposal))
     return proposal
 
 
@@ -617,9 +615,7 @@ def proposal_close(
             "tie_seed": proposal.tie_seed,
         },
     )
-    from .tasks import notify_proposal
-
-    transaction.on_commit(lambda: notify_proposal.delay(proposal.pk, "result"))
+    _notify_electors(proposal, "governance.result", Elector.objects.filter(proposal=proposal))
     return proposal
 
 
@@ -709,9 +705,8 @@ def _remind(proposal_id: int, now: datetime) -> int:
         object_id=proposal_id,
         facts={"reminded": count},
     )
-    from .tasks import notify_proposal
-
-    transaction.on_commit(lambda: notify_proposal.delay(proposal_id, "reminder"))
+    _notify_electors(proposal, "governance.reminder", Elector.objects.filter(
+        proposal=proposal, reminded_at=now))
     return count
 
 
@@ -751,9 +746,10 @@ def comment_post(
         actor=member.user,
         facts={"comment": comment.pk},
     )
-    from .tasks import notify_comment
-
-    transaction.on_commit(lambda: notify_comment.delay(comment.pk))
+    # The authors of the proposal and of the comment replied to, not the commenter.
+    told = {proposal.author_id, parent.author_id if parent else None} - {None, member.pk}
+    notices_create(kind="governance.comment", recipient_model=Member, recipient_ids=sorted(told),
+                   target=comment)
     return comment
 
 
@@ -815,15 +811,14 @@ def implementation_update(
 # --- notifications ------------------------------------------------------------------------
 
 
-@transaction.atomic
+def _notify_electors(proposal: Proposal, kind: str, electors) -> None:
+    """A notice for each of the electors, in the caller's transaction; emailed after it."""
+    notices_create(kind=kind, recipient_model=Member, target=proposal,
+                   recipient_ids=electors.order_by("member_id").values_list("member_id", flat=True))
+
+
 def notifications_mark_read(
     *, member: Member, up_to: datetime | None = None, now: datetime | None = None
 ) -> int:
-    """Mark the member's unread notifications read, those created up to `up_to` (when the inbox
-    was shown: one that arrived since, unseen, stays unread). Returns how many. One UPDATE; no
-    audit record, as reading one's own notifications decides nothing."""
-    now = _now(now)
-    up_to = min(up_to or now, now)
-    return Notification.objects.filter(
-        member_id=member.pk, read_at__isnull=True, created_at__lte=up_to
-    ).update(read_at=now)
+    """The member's inbox's "Mark all as read" (see coop.notices.notices_mark_read)."""
+    return notices_mark_read(recipient=member, up_to=up_to, now=_now(now))
