@@ -79,8 +79,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
-from coop import tasks as coop_tasks  # noqa: E402
-from governance import services  # noqa: E402
+from governance import services, tasks  # noqa: E402
 from governance.models import (  # noqa: E402
     Ballot,
     BallotRevision,
@@ -194,7 +193,7 @@ def bench_services() -> list[dict]:
     electorate = Member.objects.filter(status=Member.Status.ACTIVE).count()
     print(f"electorate: {electorate} active members", flush=True)
     stub = _NoDelay()
-    coop_tasks.notices_email.delay = stub
+    tasks.notify_electors.delay = stub
     results = []
     for label, rules in CASES:
         proposal = new_proposal(f"Bench {label}", **rules)
@@ -349,7 +348,7 @@ def _prepare_load(title: str, tokens_per_connection: int):
     with the access log and the wrk script; static files collected for the server."""
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
-    coop_tasks.notices_email.delay = _NoDelay()
+    tasks.notify_electors.delay = _NoDelay()
     proposal = services.proposal_open(proposal=new_proposal(title))
     print(f"proposal {proposal.pk} open, electorate {proposal.electorate_size}", flush=True)
     voters = list(Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=False)

@@ -107,7 +107,8 @@ def _type_of(model_or_row) -> ContentType:
 # --- writing notices ----------------------------------------------------------------------
 
 
-@transaction.atomic
+# No savepoint of its own: the rows go in with the caller's transaction, or not at all.
+@transaction.atomic(savepoint=False)
 def notices_create(
     *,
     kind: str,

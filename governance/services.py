@@ -343,7 +343,7 @@ def proposal_open(*, proposal: Proposal, actor=None, now: datetime | None = None
             "tie_seed_hash": proposal.tie_seed_hash,
         },
     )
-    _notify_electors(proposal, "governance.vote_opened", Elector.objects.filter(proposal=proposal))
+    _notify_electors(proposal, "governance.vote_opened")
     return proposal
 
 
@@ -615,7 +615,7 @@ def proposal_close(
             "tie_seed": proposal.tie_seed,
         },
     )
-    _notify_electors(proposal, "governance.result", Elector.objects.filter(proposal=proposal))
+    _notify_electors(proposal, "governance.result")
     return proposal
 
 
@@ -705,8 +705,7 @@ def _remind(proposal_id: int, now: datetime) -> int:
         object_id=proposal_id,
         facts={"reminded": count},
     )
-    _notify_electors(proposal, "governance.reminder", Elector.objects.filter(
-        proposal=proposal, reminded_at=now))
+    _notify_electors(proposal, "governance.reminder")
     return count
 
 
@@ -811,8 +810,21 @@ def implementation_update(
 # --- notifications ------------------------------------------------------------------------
 
 
-def _notify_electors(proposal: Proposal, kind: str, electors) -> None:
-    """A notice for each of the electors, in the caller's transaction; emailed after it."""
+def _notify_electors(proposal: Proposal, kind: str) -> None:
+    """The electors' notices are written after the commit, by a task (an electorate of 100,000
+    written inside the opening or the close would hold their lock that long)."""
+    from .tasks import notify_electors
+
+    transaction.on_commit(lambda: notify_electors.delay(proposal.pk, kind))
+
+
+def proposal_notices_create(*, proposal_id: int, kind: str) -> None:
+    """A notice of `kind` about the proposal for each of its electors (a reminder: for those
+    the reminder round reminded), emailed after the commit. Safe to run twice."""
+    proposal = Proposal.objects.get(pk=proposal_id)
+    electors = Elector.objects.filter(proposal=proposal)
+    if kind == "governance.reminder":
+        electors = electors.filter(reminded_at=proposal.reminders_sent_at)
     notices_create(kind=kind, recipient_model=Member, target=proposal,
                    recipient_ids=electors.order_by("member_id").values_list("member_id", flat=True))
 

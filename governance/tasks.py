@@ -1,4 +1,4 @@
-"""Thin Celery tasks: they take ids, call services, and are safe to run twice. Their notices'
+"""Thin Celery tasks: they take ids, call services, and are safe to run twice. The notices'
 emails go out through coop.tasks.notices_email (retried, never sent twice)."""
 
 from celery import shared_task
@@ -14,3 +14,8 @@ def close_due_votes() -> list[int]:
 @shared_task
 def send_due_reminders() -> int:
     return services.reminders_send_due()
+
+
+@shared_task
+def notify_electors(proposal_id: int, kind: str) -> None:
+    services.proposal_notices_create(proposal_id=proposal_id, kind=kind)
