@@ -11,6 +11,7 @@ Emails are rendered from templates `<app>/notices/<name>.subject.txt`, `<name>.t
 it exists, `<name>.html` (the HTML part), with the context the kind builds from its target:
 rendered once per (kind, target) batch, as a notice's text is the same for every recipient."""
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Subquery, Value, When
@@ -28,6 +30,8 @@ from django.utils import timezone
 
 from . import mail
 from .models import Notice, NoticePreference
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 UNREAD_CAP = 99  # the nav says "99+" beyond this
@@ -237,7 +241,14 @@ def notices_email(*, task, kind: str, target_type_id: int | None, target_id: int
     UPDATE of emailed_at, made also when a later email fails, so a retry sends only the rest.
     Returns how many went out."""
     spec = kind_of(kind)
-    target = spec.load_target(target_id)
+    try:
+        target = spec.load_target(target_id)
+    except ObjectDoesNotExist:
+        # Deleted since (a comment removed in admin): the inbox keeps the notice's title and
+        # link; there is nothing left to write an email about.
+        log.warning("%s: %s %s is gone; its notices are not emailed", kind, target_type_id,
+                    target_id)
+        return 0
     subject, body, html = _render(spec, target)
     pending = (
         Notice.objects.filter(kind=kind, target_type_id=target_type_id, target_id=target_id,

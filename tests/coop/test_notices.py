@@ -121,3 +121,20 @@ def test_plain_text_emails_are_not_html_escaped(settings, mailoutbox,
         f"{proposal.closes_at:%Y-%m-%d %H:%M %Z}.\n\n"
         f"Vote here: {settings.SITE_URL}/governance/proposals/{proposal.pk}/\n")
     assert not message.alternatives  # governance has no HTML part
+
+
+def test_a_comment_deleted_before_its_email_leaves_the_notice_in_the_inbox(
+        settings, mailoutbox):
+    author, critic = active_members(2)
+    proposal = new_proposal(author=author)
+    comment = governance.comment_post(proposal=proposal, member=critic, body="No.")  # not sent
+    notice = notice_rows.about(comment).get()
+    comment_id = comment.pk
+    comment.delete()  # staff remove it in admin before the task runs
+    comment.pk = comment_id
+    flaky_mail.use(settings, flaky_mail.Script())
+
+    assert notice_rows.email_again(comment, "governance.comment").get() == 0
+    assert not mailoutbox
+    notice.refresh_from_db()
+    assert notice.title.startswith("New comment on") and notice.emailed_at is None
