@@ -29,7 +29,11 @@ ALERT_TEMPLATES = {
     "coop/notices/test_alert.subject.txt": "Alert:\n {{ what }}\n",
     "coop/notices/test_alert.txt": "Look at {{ what }}.\n",
     "coop/notices/test_alert.html": "<p>Look at {{ what }}.</p>\n",
+    "coop/notices/test_quiet.subject.txt": "Quiet",
+    "coop/notices/test_quiet.txt": "Only for those who asked.\n",
 }
+QUIET = notices.NoticeKind(name="coop.test_quiet", label="Off by default", title=lambda t: "Q",
+                           email=False, audience="staff")
 
 
 @pytest.fixture
@@ -44,8 +48,10 @@ def alert_kind(settings):
     ]
     settings.TEMPLATES = templates
     notices.register(ALERT)
+    notices.register(QUIET)
     yield ALERT
     notices.KINDS.pop(ALERT.name)
+    notices.KINDS.pop(QUIET.name)
 
 
 def test_a_kind_is_named_after_its_app_and_registered_once():
@@ -138,3 +144,16 @@ def test_a_comment_deleted_before_its_email_leaves_the_notice_in_the_inbox(
     assert not mailoutbox
     notice.refresh_from_db()
     assert notice.title.startswith("New comment on") and notice.emailed_at is None
+
+
+def test_a_kind_off_by_default_is_emailed_only_to_those_who_asked(
+        alert_kind, settings, mailoutbox, django_capture_on_commit_callbacks):
+    asked, silent = StaffFactory(email="asked@example.org"), StaffFactory()
+    notices.notice_preferences_set(recipient=asked, email={"coop.test_quiet": True})
+    flaky_mail.use(settings, flaky_mail.Script())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notices.notify_staff(kind="coop.test_quiet")
+
+    assert [m.to for m in mailoutbox] == [["asked@example.org"]]
+    assert notices.unread_count(silent) == 1  # in the inbox all the same
