@@ -193,7 +193,7 @@ def bench_services() -> list[dict]:
     electorate = Member.objects.filter(status=Member.Status.ACTIVE).count()
     print(f"electorate: {electorate} active members", flush=True)
     stub = _NoDelay()
-    tasks.notify_proposal.delay = stub
+    tasks.notify_electors.delay = stub
     results = []
     for label, rules in CASES:
         proposal = new_proposal(f"Bench {label}", **rules)
@@ -348,7 +348,7 @@ def _prepare_load(title: str, tokens_per_connection: int):
     with the access log and the wrk script; static files collected for the server."""
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
-    tasks.notify_proposal.delay = _NoDelay()
+    tasks.notify_electors.delay = _NoDelay()
     proposal = services.proposal_open(proposal=new_proposal(title))
     print(f"proposal {proposal.pk} open, electorate {proposal.electorate_size}", flush=True)
     voters = list(Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=False)

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from .admin_base import ReadOnlyAdmin
-from .models import AuditRecord, Cooperative, Counter, PartnerApiKey, User
+from .models import AuditRecord, Cooperative, Counter, Notice, PartnerApiKey, User
 
 
 @admin.register(User)
@@ -60,3 +60,50 @@ class PartnerApiKeyAdmin(APIKeyModelAdmin):
 @admin.register(Counter)
 class CounterAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_value"]
+
+
+class EmailedFilter(admin.SimpleListFilter):
+    title = "emailed"
+    parameter_name = "emailed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(emailed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(emailed_at__isnull=True)
+        return queryset
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The registered kinds (no DISTINCT over the whole table on every page)."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        from .notices import KINDS
+
+        return [(name, kind.label) for name, kind in sorted(KINDS.items())]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    """Written by the services only (coop.notices). An empty emailed_at: not sent (yet), or the
+    recipient has no address, one the mail server refused for good, or turned this email off."""
+
+    list_display = ["recipient_of", "kind", "title", "created_at", "read_at", "emailed_at"]
+    list_filter = [EmailedFilter, KindFilter]
+    list_select_related = ["recipient_type"]
+    fields = ["recipient_type", "recipient_id", "kind", "title", "url", "target_type",
+              "target_id", "created_at", "read_at", "emailed_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Recipient")
+    def recipient_of(self, notice):
+        return f"{notice.recipient_type.model} {notice.recipient_id}"

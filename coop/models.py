@@ -3,11 +3,14 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 
 from .money import CURRENCIES
@@ -244,3 +247,77 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return self.minute.isoformat()
+
+
+class Notice(models.Model):
+    """A notice to one person (a member, a staff user, an applicant...) in their inbox, emailed
+    once. Recipient and target are generic so that every app's notices live here without coop
+    knowing the apps' models (kinds are registered in coop.notices)."""
+
+    recipient_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    recipient_id = models.PositiveBigIntegerField()
+    recipient = GenericForeignKey("recipient_type", "recipient_id")
+    kind = models.CharField(max_length=60)  # "<app>.<name>", registered in coop.notices
+    target_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    # Written when the notice is made, so the inbox and the API read one table whatever the
+    # kinds and targets on the page (the title is the one of that moment).
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True)
+    # A default rather than auto_now_add: the migration of the old notifications keeps theirs.
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When the email went out. Empty: not (yet) sent, so a retried or re-run task sends it, and
+    # one that was sent is never sent again. Stays empty for a recipient without an address, an
+    # address the mail server refused for good, or one who turned this kind's email off.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One notice per recipient, kind and target (a comment notice's target is the
+            # comment, so every kind fits); NULL targets are never equal in SQL, hence two.
+            models.UniqueConstraint(
+                fields=["recipient_type", "recipient_id", "kind", "target_type", "target_id"],
+                condition=models.Q(target_type__isnull=False),
+                name="notice_once",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient_type", "recipient_id", "kind"],
+                condition=models.Q(target_type__isnull=True),
+                name="notice_once_without_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient_type", "recipient_id", "read_at"],
+                         name="notice_unread"),
+            models.Index(fields=["recipient_type", "recipient_id", "created_at"],
+                         name="notice_inbox"),
+            models.Index(fields=["target_type", "target_id", "kind"], name="notice_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient_type_id}:{self.recipient_id}"
+
+
+class NoticePreference(models.Model):
+    """Whether a person gets a kind of notice by email (the inbox always has it). No row: the
+    kind's default."""
+
+    recipient_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    recipient_id = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=60)
+    email = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient_type", "recipient_id", "kind"], name="notice_preference_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} by email: {self.email}"

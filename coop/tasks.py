@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import IntegrityError
 from django.utils import timezone
 
+from . import mail, notices
 from .audit import audit_seal as _audit_seal
 from .idempotency import idempotency_purge as _idempotency_purge
 from .models import Heartbeat
@@ -25,3 +26,11 @@ def audit_seal() -> int:
 @shared_task
 def idempotency_purge() -> int:
     return _idempotency_purge()
+
+
+@shared_task(bind=True, **mail.RETRY)
+def notices_email(self, kind: str, target_type_id: int | None, target_id: int | None) -> int:
+    """Email the notices of one kind about one target that have not gone out (every app's
+    notices come here); a retry sends only the rest."""
+    return notices.notices_email(task=self, kind=kind, target_type_id=target_type_id,
+                                 target_id=target_id)

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from governance import blocks as governance_blocks
+from coop import notices
 from membership.selectors import member_of
 
 
@@ -11,9 +11,12 @@ def nav_counts(request):
 
 
 def _unread_notifications(request) -> str:
-    """"" for visitors and people without a member row (without a query), else governance's
-    count as the nav shows it."""
+    """The nav's count of every app's unread notices as text: "" for none (and for visitors and
+    people without a member row, without a query), "99+" beyond the cap."""
     member = member_of(getattr(request, "user", None))
     if member is None:
         return ""
-    return governance_blocks.unread_notifications(member)
+    count = notices.unread_count(member)
+    if count > notices.UNREAD_CAP:
+        return f"{notices.UNREAD_CAP}+"
+    return str(count) if count else ""

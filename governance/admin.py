@@ -15,7 +15,6 @@ from .models import (
     Comment,
     Elector,
     ImplementationUpdate,
-    Notification,
     Proposal,
     ProposalOption,
     SecretBallot,
@@ -186,34 +185,3 @@ class CommentAdmin(admin.ModelAdmin):
     list_display = ["proposal", "author", "created_at"]
     list_select_related = ["proposal", "author"]
     raw_id_fields = ["proposal", "author", "parent"]
-
-
-class EmailedFilter(admin.SimpleListFilter):
-    title = "emailed"
-    parameter_name = "emailed"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(emailed_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(emailed_at__isnull=True)
-        return queryset
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    """Written by the tasks only. An empty emailed_at: not sent (yet), or the member has no
-    address or one the mail server refused for good."""
-
-    list_display = ["member_number", "proposal", "kind", "created_at", "read_at", "emailed_at"]
-    list_filter = [EmailedFilter, "kind"]
-    list_select_related = ["member", "proposal"]
-    fields = ["member", "proposal", "kind", "created_at", "read_at", "emailed_at"]
-    readonly_fields = fields
-
-    @admin.display(description="Member no.", ordering="member__member_number")
-    def member_number(self, notification):
-        return notification.member.member_number

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, api_notices
 
 urlpatterns = [
     path("categories/", api.CategoryListView.as_view(), name="api-categories"),
@@ -26,4 +26,7 @@ urlpatterns = [
          name="api-proposal-outcome-statement"),
     path("proposals/<int:id>/implementation/", api.ImplementationView.as_view(),
          name="api-proposal-implementation"),
+    path("notifications/", api_notices.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read/", api_notices.NotificationReadView.as_view(),
+         name="api-notifications-read"),
 ]

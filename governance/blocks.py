@@ -5,7 +5,6 @@ from coop.blocks import Block
 from membership.models import Member
 
 from .models import Elector, Proposal
-from .selectors import UNREAD_CAP, unread_notification_count
 
 
 def votes_waiting(member: Member) -> int:
@@ -18,11 +17,3 @@ def take_part(member: Member) -> Block:
     """The member home's "take part" step: how many votes wait for the member, with a link."""
     return Block("governance/blocks/take_part.html",
                  {"open_proposals": votes_waiting(member) if member.is_active else None})
-
-
-def unread_notifications(member: Member) -> str:
-    """The nav's count of unread notifications as text: "" for none, "99+" beyond the cap."""
-    count = unread_notification_count(member)
-    if count > UNREAD_CAP:
-        return f"{UNREAD_CAP}+"
-    return str(count) if count else ""

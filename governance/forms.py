@@ -4,6 +4,7 @@ errors through `add_service_error`."""
 
 from django import forms
 
+from coop import notices
 from membership.forms import add_service_error  # noqa: F401 - re-exported for the views
 
 from .models import Category, Method, Proposal, TallyMode
@@ -96,6 +97,20 @@ class MarkReadForm(forms.Form):
     notification that arrived in the meantime (unseen) stays unread."""
 
     up_to = forms.DateTimeField(widget=forms.HiddenInput)
+
+
+class NoticeEmailForm(forms.Form):
+    """One checkbox per kind of notice a member may get: by email too, or in the inbox only."""
+
+    def __init__(self, *args, choices: dict[str, bool], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, on in choices.items():
+            self.fields[name] = forms.BooleanField(
+                label=notices.kind_of(name).label, required=False, initial=on
+            )
+
+    def chosen(self) -> dict[str, bool]:
+        return {name: bool(self.cleaned_data.get(name)) for name in self.fields}
 
 
 class CommentForm(forms.Form):

@@ -13,7 +13,9 @@ from coop.locks import advisory_xact_lock
 
 from .models import Category, Elector, Proposal
 
-__all__ = ["PROPOSAL_LOCK_SPACE", "lock_category", "lock_elector", "lock_proposal", "lock_proposal_shared"]
+__all__ = [
+    "PROPOSAL_LOCK_SPACE", "lock_category", "lock_elector", "lock_proposal", "lock_proposal_shared",
+]
 
 PROPOSAL_LOCK_SPACE = 7272  # the first key of the advisory locks on proposals
 

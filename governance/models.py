@@ -317,36 +317,3 @@ class ImplementationUpdate(models.Model):
 
     def __str__(self):
         return f"{self.status} on {self.on}"
-
-
-class Notification(models.Model):
-    class Kind(models.TextChoices):
-        VOTE_OPENED = "vote_opened", "Vote opened"
-        REMINDER = "reminder", "Reminder"
-        RESULT = "result", "Result"
-        COMMENT = "comment", "New comment"
-
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notifications")
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # When the email went out. Empty: not (yet) sent, so a retried or re-run task sends it, and
-    # one that was sent is never sent again. Stays empty for a member without an address or an
-    # address the mail server refused for good.
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            # Opening, reminding and announcing the result happen once per member and proposal.
-            models.UniqueConstraint(
-                fields=["member", "proposal", "kind"],
-                condition=~Q(kind="comment"),
-                name="notify_once",
-            )
-        ]
-        indexes = [models.Index(fields=["member", "read_at"])]
-
-    def __str__(self):
-        return f"{self.kind} for {self.member_id} on {self.proposal_id}"

@@ -25,13 +25,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from coop import notices
+from coop.models import Notice
 from membership.models import Member
 
 from .models import (
     Ballot,
     Category,
     Elector,
-    Notification,
     Proposal,
     ProposalOption,
     SecretBallot,
@@ -160,22 +161,10 @@ def published_receipts(proposal: Proposal) -> QuerySet:
 
 # --- notifications ------------------------------------------------------------------------
 
-UNREAD_CAP = 99  # the nav says "99+" beyond this
 
 
-def notifications_for(member: Member) -> QuerySet[Notification]:
-    """A member's notifications, newest first, each with its proposal's title (one query per
-    page; the proposal's text is not loaded)."""
-    return (
-        Notification.objects.filter(member_id=member.pk)
-        .select_related("proposal")
-        .only("kind", "created_at", "read_at", "proposal", "proposal__title")
-        .order_by("-created_at", "-pk")
-    )
+def notifications_for(member: Member) -> QuerySet[Notice]:
+    """A member's notices of every app, newest first (one query per page: title and link are
+    stored with each)."""
+    return notices.notices_of(member).only("kind", "title", "url", "created_at", "read_at")
 
-
-def unread_notification_count(member: Member) -> int:
-    """How many of the member's notifications are unread, counted up to UNREAD_CAP + 1 only:
-    one read of the (member, read_at) index, bounded however many have piled up."""
-    unread = Notification.objects.filter(member_id=member.pk, read_at__isnull=True).order_by()
-    return unread[: UNREAD_CAP + 1].count()

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from coop.audit import audit_record
 from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
+from coop.notices import notices_create, notices_mark_read
 from membership.models import Member, StakeholderClass
 
 from . import enactments, tally
@@ -38,7 +39,6 @@ from .models import (
     Elector,
     ImplementationUpdate,
     Method,
-    Notification,
     Proposal,
     ProposalOption,
     SecretBallot,
@@ -437,9 +437,7 @@ def proposal_open(*, proposal: Proposal, actor=None, now: datetime | None = None
             "tie_seed_hash": proposal.tie_seed_hash,
         },
     )
-    from .tasks import notify_proposal
-
-    transaction.on_commit(lambda: notify_proposal.delay(proposal.pk, "vote_opened"))
+    _notify_electors(proposal, "governance.vote_opened")
     return proposal
 
 
@@ -707,9 +705,7 @@ def proposal_close(
         },
     )
     _enactment_settle(proposal, actor, now)
-    from .tasks import notify_proposal
-
-    transaction.on_commit(lambda: notify_proposal.delay(proposal.pk, "result"))
+    _notify_electors(proposal, "governance.result")
     return proposal
 
 
@@ -800,9 +796,7 @@ def _remind(proposal_id: int, now: datetime) -> int:
         object_id=proposal_id,
         facts={"reminded": count},
     )
-    from .tasks import notify_proposal
-
-    transaction.on_commit(lambda: notify_proposal.delay(proposal_id, "reminder"))
+    _notify_electors(proposal, "governance.reminder")
     return count
 
 
@@ -842,9 +836,10 @@ def comment_post(
         actor=member.user,
         facts={"comment": comment.pk},
     )
-    from .tasks import notify_comment
-
-    transaction.on_commit(lambda: notify_comment.delay(comment.pk))
+    # The authors of the proposal and of the comment replied to, not the commenter.
+    told = {proposal.author_id, parent.author_id if parent else None} - {None, member.pk}
+    notices_create(kind="governance.comment", recipient_model=Member, recipient_ids=sorted(told),
+                   target=comment)
     return comment
 
 
@@ -906,18 +901,30 @@ def implementation_update(
 # --- notifications ------------------------------------------------------------------------
 
 
-@transaction.atomic
+def _notify_electors(proposal: Proposal, kind: str) -> None:
+    """The electors' notices are written after the commit, by a task (an electorate of 100,000
+    written inside the opening or the close would hold their lock that long)."""
+    from .tasks import notify_electors
+
+    transaction.on_commit(lambda: notify_electors.delay(proposal.pk, kind))
+
+
+def proposal_notices_create(*, proposal_id: int, kind: str) -> None:
+    """A notice of `kind` about the proposal for each of its electors (a reminder: for those
+    the reminder round reminded), emailed after the commit. Safe to run twice."""
+    proposal = Proposal.objects.get(pk=proposal_id)
+    electors = Elector.objects.filter(proposal=proposal)
+    if kind == "governance.reminder":
+        electors = electors.filter(reminded_at=proposal.reminders_sent_at)
+    notices_create(kind=kind, recipient_model=Member, target=proposal,
+                   recipient_ids=electors.order_by("member_id").values_list("member_id", flat=True))
+
+
 def notifications_mark_read(
     *, member: Member, up_to: datetime | None = None, now: datetime | None = None
 ) -> int:
-    """Mark the member's unread notifications read, those created up to `up_to` (when the inbox
-    was shown: one that arrived since, unseen, stays unread). Returns how many. One UPDATE; no
-    audit record, as reading one's own notifications decides nothing."""
-    now = _now(now)
-    up_to = min(up_to or now, now)
-    return Notification.objects.filter(
-        member_id=member.pk, read_at__isnull=True, created_at__lte=up_to
-    ).update(read_at=now)
+    """The member's inbox's "Mark all as read" (see coop.notices.notices_mark_read)."""
+    return notices_mark_read(recipient=member, up_to=up_to, now=_now(now))
 
 
 # --- categories (issue #7: the admin's category edits go through here, audited) ------------

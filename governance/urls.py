@@ -17,6 +17,7 @@ urlpatterns = [
     path("proposals/<int:pk>/ballots.csv", views.ballots_csv, name="ballots-csv"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path("notifications/settings/", views.notification_settings, name="notification-settings"),
     path(
         "proposals/<int:pk>/<slug:action>/",
         views.proposal_action,

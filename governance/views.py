@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coop import notices
 from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from coop.pagination import CountlessPage
 from membership.models import Member
@@ -35,13 +36,14 @@ from .forms import (
     CommentForm,
     ImplementationForm,
     MarkReadForm,
+    NoticeEmailForm,
     ProposalEditForm,
     ProposalFilterForm,
     ProposalForm,
     StatementForm,
     add_service_error,
 )
-from .models import Ballot, Comment, Elector, Method, Notification, Proposal, SecretBallot
+from .models import Ballot, Comment, Elector, Method, Proposal, SecretBallot
 
 PAGE_SIZE = 20
 # services.proposal_update: the text and the deadline may change until voting opens.
@@ -813,14 +815,6 @@ def ballots_csv(request, pk: int):
 
 # --- notifications ------------------------------------------------------------------------
 
-NOTIFICATION_TEXT = {
-    Notification.Kind.VOTE_OPENED: ("Voting is open on “{title}”", "#vote"),
-    Notification.Kind.REMINDER: ("Reminder: the vote on “{title}” closes soon", "#vote"),
-    Notification.Kind.RESULT: ("The vote on “{title}” has closed: see the result", "#vote"),
-    Notification.Kind.COMMENT: ("New comment on “{title}”", "#discussion"),
-}
-
-
 def _members_inbox(view):
     """Pass the signed-in person's member row; notifications are a member's (staff without a
     member row have none)."""
@@ -841,16 +835,30 @@ def _members_inbox(view):
 def notifications(request, member: Member):
     notes = selectors.notifications_for(member)
     page = CountlessPage.of(notes, request.GET.get("page"), PAGE_SIZE)
-    for note in page.object_list:
-        text, anchor = NOTIFICATION_TEXT.get(note.kind, ("“{title}”", ""))
-        note.text = text.format(title=note.proposal.title)
-        note.url = reverse("governance:detail", args=[note.proposal_id]) + anchor
     return render(
         request,
         "governance/notifications.html",
-        # With its offset: a local time would be ambiguous in the hour the clocks go back.
-        {"page": page, "mark_form": MarkReadForm(initial={"up_to": timezone.now().isoformat()})},
+        {
+            "page": page,
+            # With its offset: a local time would be ambiguous in the hour the clocks go back.
+            "mark_form": MarkReadForm(initial={"up_to": timezone.now().isoformat()}),
+            "email_form": NoticeEmailForm(choices=notices.email_choices(member)),
+        },
     )
+
+
+@login_required
+@require_POST
+@_members_inbox
+def notification_settings(request, member: Member):
+    """Which kinds of notice come by email too (the inbox always has them)."""
+    form = NoticeEmailForm(request.POST, choices=notices.email_choices(member))
+    if form.is_valid():
+        notices.notice_preferences_set(recipient=member, email=form.chosen())
+        messages.success(request, "Your email settings are saved.")
+    else:
+        messages.error(request, "Nothing was saved: reload the page and try again.")
+    return redirect("governance:notifications")
 
 
 @login_required

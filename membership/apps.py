@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class MembershipConfig(AppConfig):
     name = "membership"
+
+    def ready(self):
+        from .notices import register_kinds
+
+        register_kinds()

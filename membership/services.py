@@ -15,6 +15,7 @@ from coop.counters import counter_take
 from coop.errors import Conflict, InvalidInput
 from coop.locks import lock_user
 from coop.models import Cooperative
+from coop.notices import notice_send
 
 from .locks import lock_applications, lock_member, lock_stakeholder_class
 from .models import (
@@ -183,7 +184,7 @@ def applications_approve(*, application_ids: list[int], actor=None,
         if price == 0:
             # Free shares are issued at approval (RULES.md §1).
             _reconcile_holding(member, on=on, payment=None, actor=actor)
-        _on_commit_email("application_approved", member_id=member.pk)
+        notice_send(kind="membership.application_approved", recipient=member, target=member)
         members.append(member)
     return members
 
@@ -205,7 +206,9 @@ def application_reject(*, application: Application, reason: str, actor=None) -> 
     application.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
     audit_record(action="application.rejected", object_type="application",
                  object_id=application.pk, actor=actor, facts={})
-    _on_commit_email("application_rejected", application_id=application.pk)
+    # The applicant is no member: the notice goes to the application's address.
+    notice_send(kind="membership.application_rejected", recipient=application,
+                target=application)
     return application
 
 
@@ -348,7 +351,7 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
                                      "paid_on": paid_on.isoformat()})
     # Queued before the reconciliation's "you are now active" email, so the receipt comes first.
     if not imported:
-        _on_commit_email("payment_recorded", payment_id=payment.pk)
+        notice_send(kind="membership.payment_recorded", recipient=member, target=payment)
     _reconcile_holding(member, on=paid_on, payment=payment, actor=actor,
                        certificate_numbers=certificate_numbers, imported=imported)
     return payment

@@ -5,25 +5,20 @@ from django.template.loader import render_to_string
 
 from coop import mail
 
-from .models import Application, Member, SharePayment
+from .models import Application, Member
 
+# The application's decision and a recorded payment are notices (membership/notices.py).
 SUBJECTS = {
     "application_received": "We received your application",
-    "application_approved": "Welcome: your application was approved",
-    "application_rejected": "About your application",
-    "payment_recorded": "We recorded your share payment",
     "member_active": "You are now an active member",
 }
 
 
-def _context(kind: str, application_id=None, member_id=None, payment_id=None) -> tuple[str, dict]:
+def _context(kind: str, application_id=None, member_id=None) -> tuple[str, dict]:
     if application_id is not None:
         application = Application.objects.select_related("stakeholder_class").get(
             pk=application_id)
         return application.email, {"application": application}
-    if payment_id is not None:
-        payment = SharePayment.objects.select_related("member__subscription").get(pk=payment_id)
-        return payment.member.email, {"payment": payment, "member": payment.member}
     member = Member.objects.select_related("stakeholder_class", "subscription").get(pk=member_id)
     return member.email, {"member": member}
 

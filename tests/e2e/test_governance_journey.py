@@ -99,13 +99,15 @@ def test_a_member_votes_changes_the_vote_and_sees_the_result_on_a_phone(new_page
     expect(page.locator("svg.chart rect.bar")).to_have_count(3)
     page.screenshot(path=str(SCREENSHOTS / "result.png"), full_page=True)
 
-    # The inbox has the opening and the result (newest first), then nothing unread.
-    page.get_by_role("link", name="Notifications, 2 unread", exact=True).click()
+    # The inbox has the result and the opening (newest first), and from membership the welcome
+    # (one inbox for every app's notices), then nothing unread.
+    page.get_by_role("link", name="Notifications, 3 unread", exact=True).click()
     notes = page.locator(".notification-list li")
-    expect(notes).to_have_count(2)
+    expect(notes).to_have_count(3)
     expect(notes.first).to_contain_text(
         "The vote on “Buy a cargo bike for deliveries” has closed")
     expect(notes.nth(1)).to_contain_text("Voting is open on “Buy a cargo bike for deliveries”")
+    expect(notes.nth(2)).to_contain_text("Welcome: your application was approved")
     page.screenshot(path=str(SCREENSHOTS / "notifications.png"), full_page=True)
     page.get_by_role("button", name="Mark all as read").click()
     expect(page.get_by_text("Nothing unread.")).to_be_visible()

@@ -2,12 +2,10 @@
 go through the services."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import formats, timezone
 
 from coop.models import AuditRecord
 from governance import services
@@ -15,7 +13,6 @@ from governance.models import (
     Ballot,
     BallotRevision,
     Elector,
-    Notification,
     Proposal,
     SecretBallot,
 )
@@ -178,68 +175,3 @@ def test_the_close_action_respects_early_close(staff_client):
     assert flexible.status == Proposal.Status.CLOSED and flexible.outcome == "passed"
     assert any("Closed 1 proposal" in m for m in messages)
     assert any(f"#{strict.pk} Strict" in m and "before its deadline" in m for m in messages)
-
-
-# --- notifications: when the email went out --------------------------------------------------
-
-def notifications(n: int) -> list[Notification]:
-    """n notifications, each for another member, over two proposals; the even ones emailed."""
-    members = active_members(n)
-    proposals = [new_proposal(title="First"), new_proposal(title="Second")]
-    sent = timezone.now() + timedelta(hours=1)  # not the minute of created_at, to tell apart
-    rows = Notification.objects.bulk_create(
-        Notification(member=member, proposal=proposals[i % 2], kind=Notification.Kind.COMMENT,
-                     emailed_at=sent if i % 2 == 0 else None)
-        for i, member in enumerate(members))
-    assert Notification.objects.count() == n
-    return rows
-
-
-@pytest.mark.parametrize("rows", [1, 15])
-def test_notification_changelist_pinned_query_count(staff_client, django_assert_num_queries,
-                                                    rows):
-    notifications(rows)
-    url = reverse("admin:governance_notification_changelist")
-    staff_client.get(url)  # warm up caches (content types, session)
-    # the user, the page's count, the cooperative (layout), the page of notifications with
-    # their member and proposal: the same for 1 row and for 15.
-    with django_assert_num_queries(4):
-        response = staff_client.get(url)
-    assert response.status_code == 200
-    assert len(response.context["cl"].result_list) == rows
-
-
-def test_notification_admin_shows_when_the_email_went_out(staff_client):
-    sent, unsent = notifications(2)
-    url = reverse("admin:governance_notification_changelist")
-    html = staff_client.get(url).content.decode()
-    assert "Emailed at" in html and "By emailed" in html
-    for row in (sent, unsent):
-        assert f'/{row.pk}/change/">{row.member.member_number}</a>' in html
-    for choice, expected in (("yes", [sent.pk]), ("no", [unsent.pk]),
-                             (None, [sent.pk, unsent.pk])):
-        response = staff_client.get(url, {"emailed": choice} if choice else {})
-        assert sorted(n.pk for n in response.context["cl"].result_list) == sorted(expected)
-
-    # As the admin writes a date and time: in the cooperative's time zone and format.
-    shown = formats.localize(timezone.template_localtime(sent.emailed_at))
-    assert html.count(shown) == 1  # the sent one's cell; the other row has none
-
-    detail = page(staff_client, "notification_change", sent.pk)
-    assert "Emailed at" in detail and shown in detail
-    assert 'name="emailed_at"' not in detail  # shown, not editable
-    unsent_detail = page(staff_client, "notification_change", unsent.pk)
-    assert "Emailed at" in unsent_detail and shown not in unsent_detail
-
-
-def test_notifications_are_read_only_in_admin(staff_client):
-    (row,) = notifications(1)
-    assert staff_client.get(reverse("admin:governance_notification_add")).status_code == 403
-    response = staff_client.post(reverse("admin:governance_notification_change", args=[row.pk]),
-                                 {"emailed_at_0": "2020-01-01", "emailed_at_1": "00:00:00"})
-    assert response.status_code == 403
-    delete = staff_client.post(reverse("admin:governance_notification_delete", args=[row.pk]),
-                               {"post": "yes"})
-    assert delete.status_code == 403
-    row.refresh_from_db()
-    assert row.emailed_at is not None and Notification.objects.count() == 1

@@ -5,21 +5,18 @@ The mail server is tests.flaky_mail.FlakyBackend (a real backend that fails as s
 delivers the rest to the locmem outbox). Tasks run eagerly, with the retries inline (see
 flaky_mail.eager_retries); one test runs them in a real worker."""
 
-import importlib
 import logging
 import smtplib
-from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from coop import mail
+from coop import tasks as coop_tasks
 from governance import services, tasks
-from governance.models import Notification, Proposal
-from tests import flaky_mail
+from governance.models import Proposal
+from tests import flaky_mail, notices
 from tests.governance.test_services import (
     active_members,
     ensure_categories,
@@ -47,13 +44,24 @@ def recipients(outbox) -> list[str]:
 
 
 def emailed(proposal, kind) -> set[int]:
-    return set(Notification.objects.filter(proposal=proposal, kind=kind, emailed_at__isnull=False)
-               .values_list("member_id", flat=True))
+    return notices.emailed(proposal, f"governance.{kind}")
+
+
+def email_again(proposal, kind):
+    return notices.email_again(proposal, f"governance.{kind}")
 
 
 def open_with_notifications(capture) -> Proposal:
     with capture(execute=True):
         return services.proposal_open(proposal=new_proposal())
+
+
+def open_without_email() -> Proposal:
+    """Opened, with its electors' notices written (the task that writes them, run here), and
+    their email not sent: the test runs the email task itself."""
+    proposal = services.proposal_open(proposal=new_proposal())  # its on_commit tasks don't run
+    tasks.notify_electors.delay(proposal.pk, "governance.vote_opened")
+    return proposal
 
 
 def no_address_logged(caplog, members) -> bool:
@@ -71,14 +79,14 @@ def test_a_dropped_connection_mid_batch_is_retried_and_nobody_gets_two(
     proposal = open_with_notifications(django_capture_on_commit_callbacks)
 
     assert recipients(mailoutbox) == sorted(m.email for m in members)  # each exactly once
-    assert [name for name, _ in retries] == ["governance.tasks.notify_proposal"]
+    assert [name for name, _ in retries] == ["coop.tasks.notices_email"]
     # 2 delivered + 1 dropped, then the retry sends only the 3 left.
     assert (script.attempts, script.disconnects) == (6, 1)
     assert emailed(proposal, "vote_opened") == {m.pk for m in members}
-    assert Notification.objects.filter(proposal=proposal).count() == 5
+    assert notices.about(proposal).count() == 5
     [warning] = [r for r in caplog.records if r.name == "coop.mail"]
     assert warning.levelno == logging.WARNING
-    assert f"proposal {proposal.pk} vote_opened" in warning.getMessage()
+    assert f"governance.vote_opened on proposal {proposal.pk}" in warning.getMessage()
     assert "after 2 of 5 emails, 3 left; attempt 1 of 9, will retry" in warning.getMessage()
     assert no_address_logged(caplog, members)
 
@@ -93,39 +101,39 @@ def test_retries_back_off_exponentially_with_jitter_until_the_server_is_back(
     assert recipients(mailoutbox) == sorted(m.email for m in members)
     assert len(retries) == 4 and script.disconnects == 4
     # Full jitter: each wait is drawn from 0 to backoff * 2^retry (60, 120, 240, 480 s).
-    backoff = tasks.notify_proposal.retry_backoff
+    backoff = coop_tasks.notices_email.retry_backoff
     assert backoff == settings.EMAIL_RETRY_BACKOFF == 60
     for number, (_, countdown) in enumerate(retries):
         assert 0 <= countdown <= backoff * 2**number
-    assert tasks.notify_proposal.retry_jitter is True
-    assert tasks.notify_proposal.retry_backoff_max == 30 * 60  # under Redis' visibility timeout
+    assert coop_tasks.notices_email.retry_jitter is True
+    assert coop_tasks.notices_email.retry_backoff_max == 30 * 60  # under Redis' visibility timeout
 
 
 def test_it_gives_up_after_the_last_retry_and_a_later_run_sends_the_rest(
         settings, mailoutbox, retries, caplog):
     members = active_members(3)
-    proposal = services.proposal_open(proposal=new_proposal())  # its task runs below
+    proposal = open_without_email()  # its email task runs below
     script = flaky_mail.use(settings, flaky_mail.Script(disconnect_on=range(2, 100)))
     caplog.set_level(logging.INFO)
 
-    result = tasks.notify_proposal.delay(proposal.pk, "vote_opened")
+    result = email_again(proposal, "vote_opened")
 
     assert result.state == "FAILURE"
     assert isinstance(result.result, mail.TransientEmailError)
     assert "after 0 of 2 emails, 2 left" in str(result.result)
-    max_retries = tasks.notify_proposal.max_retries
+    max_retries = coop_tasks.notices_email.max_retries
     assert max_retries == settings.EMAIL_MAX_RETRIES == 8
     assert len(retries) == max_retries
     assert script.attempts == 1 + 1 + max_retries  # one delivered, then one drop per attempt
     assert len(mailoutbox) == 1
-    assert Notification.objects.filter(proposal=proposal).count() == 3  # the inbox has them all
+    assert notices.about(proposal).count() == 3  # the inbox has them all
     assert len(emailed(proposal, "vote_opened")) == 1
     assert any("attempt 9 of 9, giving up" in r.getMessage() for r in caplog.records)
     assert no_address_logged(caplog, members)
 
     # The server is back; the task runs again (by hand, or a retried close): only the two left.
     script.disconnect_on.clear()
-    assert tasks.notify_proposal.delay(proposal.pk, "vote_opened").get() == 2
+    assert email_again(proposal, "vote_opened").get() == 2
     assert recipients(mailoutbox) == sorted(m.email for m in members)
     assert emailed(proposal, "vote_opened") == {m.pk for m in members}
 
@@ -142,11 +150,11 @@ def test_an_address_refused_for_good_does_not_stop_the_others(
     assert recipients(mailoutbox) == sorted(m.email for m in members if m != gone)
     assert not retries and script.refusals == 1
     assert emailed(proposal, "vote_opened") == {m.pk for m in members if m != gone}
-    refused = Notification.objects.get(proposal=proposal, member=gone)
+    refused = notices.about(proposal).get(recipient_id=gone.pk)
     assert refused.emailed_at is None  # not sent; still in the member's inbox
     [warning] = [r for r in caplog.records if r.name == "coop.mail"]
     assert warning.levelno == logging.WARNING
-    assert (f"notification {refused.pk} refused for good (SMTPRecipientsRefused 550)"
+    assert (f"notice {refused.pk} refused for good (SMTPRecipientsRefused 550)"
             in warning.getMessage())
     assert no_address_logged(caplog, members)
 
@@ -176,10 +184,10 @@ def test_a_refusal_and_a_dropped_connection_in_one_batch(
 ])
 def test_which_failures_are_retried(settings, mailoutbox, retries, error, retried):
     members = active_members(2)
-    proposal = services.proposal_open(proposal=new_proposal())  # its task runs below
+    proposal = open_without_email()  # its email task runs below
     flaky_mail.use(settings, flaky_mail.Script(error_on={1: error}))
 
-    result = tasks.notify_proposal.delay(proposal.pk, "vote_opened")
+    result = email_again(proposal, "vote_opened")
 
     if retried:
         assert result.get() == 2
@@ -189,7 +197,7 @@ def test_which_failures_are_retried(settings, mailoutbox, retries, error, retrie
         # The configuration is wrong: retrying would not help, the task fails at once.
         assert result.state == "FAILURE" and type(result.result) is type(error)
         assert not retries and not mailoutbox
-        assert Notification.objects.filter(emailed_at=None).count() == 2
+        assert notices.about(proposal).filter(emailed_at=None).count() == 2
 
 
 def test_a_message_rejected_for_good_and_an_invalid_address_are_skipped(
@@ -236,40 +244,27 @@ def test_a_comment_retry_makes_no_second_notification(
 
     assert recipients(mailoutbox) == sorted([author.email, critic.email])
     assert len(retries) == 1 and script.attempts == 3
-    rows = Notification.objects.filter(proposal=proposal, kind="comment")
-    assert sorted(rows.values_list("member_id", flat=True)) == sorted(
+    rows = notices.of_kind("governance.comment")
+    assert sorted(rows.values_list("recipient_id", flat=True)) == sorted(
         [author.pk, author.pk, critic.pk])  # one per comment and person, none from the retry
     assert not rows.filter(emailed_at=None).exists()
 
 
 def _task_queries(size: int, settings, disconnect_on=()) -> int:
     active_members(size, slug=f"class{size}")
-    proposal = services.proposal_open(proposal=new_proposal())  # its task is not run here
+    proposal = open_without_email()
     flaky_mail.use(settings, flaky_mail.Script(disconnect_on=disconnect_on))
     with CaptureQueriesContext(connection) as queries:
-        tasks.notify_proposal.delay(proposal.pk, "vote_opened")
+        email_again(proposal, "vote_opened")
     assert len(emailed(proposal, "vote_opened")) == proposal.electorate_size
     return len(queries)
 
 
 @pytest.mark.parametrize("disconnect_on", [(), (2,)], ids=["clean", "one retry"])
 def test_the_query_count_does_not_grow_with_the_electorate(settings, disconnect_on):
-    # Per batch: create the rows, read the pending ones, mark those sent (a retry adds a round).
+    # The target, then per batch: read the pending ones with their addresses, mark those sent
+    # (a retry adds a round).
     assert _task_queries(3, settings, disconnect_on) == _task_queries(30, settings, disconnect_on)
-
-
-def test_notifications_older_than_the_marker_count_as_emailed():
-    member = active_members(1)[0]
-    proposal = new_proposal()
-    made = timezone.now() - timedelta(days=3)
-    row = Notification.objects.create(member=member, proposal=proposal, kind="result")
-    Notification.objects.filter(pk=row.pk).update(created_at=made)
-    migration = importlib.import_module("governance.migrations.0004_notification_emailed_at")
-
-    migration.mark_earlier_notifications_emailed(apps, None)
-
-    row.refresh_from_db()
-    assert row.emailed_at == made
 
 
 # --- a real worker ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from django.utils import timezone
 from coop.celery import app
 from coop.models import AuditRecord
 from governance import services, tasks
-from governance.models import Elector, Notification, Proposal
+from governance.models import Elector, Proposal
+from tests import notices
 from tests.governance.test_services import (
     active_members,
     cast_all,
@@ -26,8 +27,9 @@ def opened_in_the_past(*, hours_left: float, **rules) -> Proposal:
 
 
 def kinds(proposal) -> dict[str, int]:
-    rows = Notification.objects.filter(proposal=proposal)
-    return {kind: rows.filter(kind=kind).count() for kind in Notification.Kind.values}
+    rows = notices.about(proposal)
+    return {kind: rows.filter(kind=f"governance.{kind}").count()
+            for kind in ("vote_opened", "reminder", "result")}
 
 
 def test_the_beat_schedule_runs_the_governance_jobs_every_minute():
@@ -70,7 +72,7 @@ def test_the_deadline_job_closes_a_due_vote_and_announces_the_result(
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.close_due_votes.delay().get() == []
-        tasks.notify_proposal.delay(due.pk, "result")
+        notices.email_again(due, "governance.result")
     assert kinds(due)["result"] == 5 and not mailoutbox
     assert AuditRecord.objects.filter(action="proposal.closed").count() == 1
 
@@ -84,9 +86,9 @@ def test_opening_notifies_every_elector_once(mailoutbox, django_capture_on_commi
     assert len(mailoutbox) == 4 and "Voting is open" in mailoutbox[0].subject
     assert f"/governance/proposals/{proposal.pk}/" in mailoutbox[0].body
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.notify_proposal.delay(proposal.pk, "vote_opened")
+        notices.email_again(proposal, "governance.vote_opened")
     assert kinds(proposal)["vote_opened"] == 4 and len(mailoutbox) == 4
-    assert {n.member_id for n in Notification.objects.all()} == {m.pk for m in members}
+    assert {n.recipient_id for n in notices.about(proposal)} == {m.pk for m in members}
 
 
 @pytest.mark.django_db
@@ -99,8 +101,8 @@ def test_the_reminder_job_reminds_non_voters_once(mailoutbox,
 
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.send_due_reminders.delay().get() == 4
-    reminded = set(Notification.objects.filter(proposal=proposal, kind="reminder")
-                   .values_list("member_id", flat=True))
+    reminded = set(notices.about(proposal, "governance.reminder")
+                   .values_list("recipient_id", flat=True))
     assert reminded == {m.pk for m in members[2:]}
     assert sorted(m.to[0] for m in mailoutbox) == sorted(m.email for m in members[2:])
     assert all("Reminder" in m.subject for m in mailoutbox)
@@ -110,9 +112,9 @@ def test_the_reminder_job_reminds_non_voters_once(mailoutbox,
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.send_due_reminders.delay().get() == 0
-        tasks.notify_proposal.delay(proposal.pk, "reminder")  # a retried notification
+        notices.email_again(proposal, "governance.reminder")  # a retried notification
     assert not mailoutbox
-    assert Notification.objects.filter(proposal=proposal, kind="reminder").count() == 4
+    assert notices.about(proposal, "governance.reminder").count() == 4
 
 
 @pytest.mark.django_db
@@ -132,7 +134,8 @@ def test_comments_notify_the_author_and_the_replied_to(mailoutbox,
     proposal = new_proposal(author=author)
     with django_capture_on_commit_callbacks(execute=True):
         first = services.comment_post(proposal=proposal, member=critic, body="Too expensive.")
-    assert [(n.member_id, n.kind) for n in Notification.objects.all()] == [(author.pk, "comment")]
+    assert [(n.recipient_id, n.kind) for n in notices.about(first)] == [
+        (author.pk, "governance.comment")]
     assert [m.to for m in mailoutbox] == [[author.email]]
 
     mailoutbox.clear()
@@ -172,8 +175,8 @@ def test_a_real_worker_closes_a_vote_whose_deadline_passed(celery_worker_process
                                       object_id=str(proposal.pk)).get().facts["by_deadline"]
     assert Elector.objects.filter(proposal=proposal).count() == 4
 
-    # The result notification the close queued from inside the worker reaches every elector.
+    # The result notices the close made inside the worker are emailed to every elector.
     def announced():
-        return Notification.objects.filter(proposal=proposal, kind="result").count() == 4
+        return len(notices.emailed(proposal, "governance.result")) == 4
 
     celery_worker_process.wait_until(announced, what="the worker to announce the result")
