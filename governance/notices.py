@@ -1,5 +1,6 @@
 """Governance's notice kinds (registered in GovernanceConfig.ready): a vote opened, a reminder
-before it closes, its result, and a comment on one's proposal or a reply to one's comment."""
+before it closes, its result, a comment on one's proposal or a reply to one's comment, and (to
+staff) a passed proposal's enactment that failed."""
 
 from django.conf import settings
 from django.urls import reverse
@@ -63,6 +64,16 @@ KINDS = [
         context=lambda c: _about(c.proposal) | {"comment": c},
         target_model=Comment,
         load=_comment,
+    ),
+    # RULES §6: a passed proposal whose enactment could not be applied (the close stands).
+    NoticeKind(
+        name="governance.enactment_failed",
+        label="A passed proposal's enactment failed",
+        title=lambda p: f"The enactment of “{p.title}” failed and was not applied",
+        url=lambda p: _at(p, ""),
+        context=_about,
+        target_model=Proposal,
+        audience="staff",
     ),
 ]
 

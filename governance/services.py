@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from coop.audit import audit_record
 from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
-from coop.notices import notices_create, notices_mark_read
+from coop.notices import notices_create, notices_mark_read, notify_staff
 from membership.models import Member, StakeholderClass
 
 from . import enactments, tally
@@ -237,16 +237,16 @@ def _enactment_settle(proposal: Proposal, actor, now: datetime) -> None:
 
 
 def _report_enactment_failure(proposal: Proposal, error: str) -> None:
-    """Tell staff that a passed proposal's enactment failed (RULES §6). The hook point for the
-    general staff notice (coop notices, being built in parallel): until it is wired here, the
-    audit record written by the caller and this error log are the report."""
+    """Tell staff that a passed proposal's enactment failed (RULES §6): a notice to every staff
+    user (inbox, and email unless they turned it off) and an error in the log. The caller has
+    recorded the failure on the proposal and in the audit trail."""
     logger.error(
         "The %s enactment of proposal %s (passed) failed and was not applied: %s",
         proposal.enactment_kind,
         proposal.pk,
         error,
     )
-
+    notify_staff(kind="governance.enactment_failed", target=proposal)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from coop.errors import Conflict, InvalidInput
-from coop.models import AuditRecord
+from coop.models import AuditRecord, Notice
 from governance import enactments, services, tasks
 from governance.models import Category, Elector, Proposal
 from tests.governance.test_services import (
@@ -328,12 +328,14 @@ def test_nothing_is_enacted_when_it_ends_otherwise(kind, policy, ending):
 
 
 def test_a_failed_enactment_is_recorded_the_close_stands_and_it_is_not_retried(
-        failing_kind, policy, caplog):
+        failing_kind, policy, caplog, mailoutbox, django_capture_on_commit_callbacks):
+    staff = StaffFactory()
     members = active_members(3)
     proposal = services.proposal_open(
         proposal=carrying(policy, enacts=enacts(kind="test_failing_floor")))
     cast_all(proposal, members, choice="yes")
-    with caplog.at_level(logging.ERROR, logger="governance.services"):
+    with (caplog.at_level(logging.ERROR, logger="governance.services"),
+          django_capture_on_commit_callbacks(execute=True)):
         closed = close_at_deadline(proposal)
 
     assert (closed.status, closed.outcome) == ("closed", "passed")
@@ -346,8 +348,12 @@ def test_a_failed_enactment_is_recorded_the_close_stands_and_it_is_not_retried(
     assert (record.action, record.facts) == ("proposal.enactment_failed", {
         "kind": "test_failing_floor", "proposal": proposal.pk,
         "error": "RuntimeError: the run was superseded"})
-    # Reported to staff: for now the audit record above and an error in the log (the hook
-    # _report_enactment_failure is where the staff notice goes).
+    # Reported to staff: a notice in their inbox, emailed, and an error in the log.
+    (notice,) = Notice.objects.filter(kind="governance.enactment_failed")
+    assert (notice.recipient, notice.target) == (staff, proposal)
+    assert notice.emailed_at is not None
+    (email,) = [m for m in mailoutbox if m.to == [staff.email]]
+    assert "superseded" in email.body and proposal.title in email.subject
     assert any(r.levelno == logging.ERROR and f"proposal {proposal.pk}" in r.getMessage()
                and "superseded" in r.getMessage() for r in caplog.records)
     shown = enactments.enactment_of(closed)
