@@ -7,7 +7,7 @@ from django.utils import timezone
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from coop.errors import ServiceError
 
-from . import services
+from . import rules, services
 from .models import (
     Ballot,
     BallotRevision,
@@ -129,7 +129,7 @@ class BallotAdmin(ReadOnlyAdmin):
 
     @admin.display(description="choice")
     def shown_choice(self, ballot):
-        if ballot.proposal.status != Proposal.Status.CLOSED:
+        if not rules.shows_choices(ballot.proposal):
             return "(hidden until the close)"
         return ballot.choice or ballot.approvals or ballot.ranking
 
@@ -153,7 +153,7 @@ class SecretBallotAdmin(ReadOnlyAdmin):
 
     @admin.display(description="choice")
     def shown_choice(self, ballot):
-        if ballot.proposal.status != Proposal.Status.CLOSED:
+        if not rules.shows_choices(ballot.proposal):
             return "(hidden until the close)"
         return ballot.choice or ballot.approvals or ballot.ranking
 

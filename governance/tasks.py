@@ -7,6 +7,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from coop import mail
+from coop.actors import CLOSE_DUE_VOTES, SEND_DUE_REMINDERS
 
 from . import services
 from .models import Comment, Elector, Notification, Proposal
@@ -23,12 +24,12 @@ SUBJECTS = {
 
 @shared_task
 def close_due_votes() -> list[int]:
-    return services.close_due_votes()
+    return services.close_due_votes(actor=CLOSE_DUE_VOTES)
 
 
 @shared_task
 def send_due_reminders() -> int:
-    return services.reminders_send_due()
+    return services.reminders_send_due(actor=SEND_DUE_REMINDERS)
 
 
 def _body(proposal: Proposal, kind: str) -> str:

@@ -20,6 +20,7 @@ from coop import mail
 from governance import services, tasks
 from governance.models import Notification, Proposal
 from tests import flaky_mail
+from tests.governance.factories import TEST_JOB
 from tests.governance.test_services import (
     active_members,
     ensure_categories,
@@ -53,7 +54,7 @@ def emailed(proposal, kind) -> set[int]:
 
 def open_with_notifications(capture) -> Proposal:
     with capture(execute=True):
-        return services.proposal_open(proposal=new_proposal())
+        return services.proposal_open(actor=TEST_JOB, proposal=new_proposal())
 
 
 def no_address_logged(caplog, members) -> bool:
@@ -104,7 +105,8 @@ def test_retries_back_off_exponentially_with_jitter_until_the_server_is_back(
 def test_it_gives_up_after_the_last_retry_and_a_later_run_sends_the_rest(
         settings, mailoutbox, retries, caplog):
     members = active_members(3)
-    proposal = services.proposal_open(proposal=new_proposal())  # its task runs below
+    proposal = services.proposal_open(actor=TEST_JOB,
+                                      proposal=new_proposal())  # its task runs below
     script = flaky_mail.use(settings, flaky_mail.Script(disconnect_on=range(2, 100)))
     caplog.set_level(logging.INFO)
 
@@ -176,7 +178,8 @@ def test_a_refusal_and_a_dropped_connection_in_one_batch(
 ])
 def test_which_failures_are_retried(settings, mailoutbox, retries, error, retried):
     members = active_members(2)
-    proposal = services.proposal_open(proposal=new_proposal())  # its task runs below
+    proposal = services.proposal_open(actor=TEST_JOB,
+                                      proposal=new_proposal())  # its task runs below
     flaky_mail.use(settings, flaky_mail.Script(error_on={1: error}))
 
     result = tasks.notify_proposal.delay(proposal.pk, "vote_opened")
@@ -244,7 +247,8 @@ def test_a_comment_retry_makes_no_second_notification(
 
 def _task_queries(size: int, settings, disconnect_on=()) -> int:
     active_members(size, slug=f"class{size}")
-    proposal = services.proposal_open(proposal=new_proposal())  # its task is not run here
+    proposal = services.proposal_open(actor=TEST_JOB,
+                                      proposal=new_proposal())  # its task is not run here
     flaky_mail.use(settings, flaky_mail.Script(disconnect_on=disconnect_on))
     with CaptureQueriesContext(connection) as queries:
         tasks.notify_proposal.delay(proposal.pk, "vote_opened")
@@ -299,7 +303,7 @@ def test_a_real_worker_retries_a_dropped_connection(flaky_worker):
     members = active_members(4)
 
     # Committed (transactional test), so the notification goes through the broker to the worker.
-    proposal = services.proposal_open(proposal=new_proposal())
+    proposal = services.proposal_open(actor=TEST_JOB, proposal=new_proposal())
 
     def all_emailed():
         return len(emailed(proposal, "vote_opened")) == 4
