@@ -39,4 +39,5 @@ def is_system(actor) -> bool:
 CLOSE_DUE_VOTES = SystemActor(name="governance.close_due_votes")
 SEND_DUE_REMINDERS = SystemActor(name="governance.send_due_reminders")
 GOVERNANCE_SEED = SystemActor(name="governance.seed")
+IMPORT_REGISTER = SystemActor(name="membership.import_register")
 BENCHMARK = SystemActor(name="bench")

@@ -241,6 +241,9 @@ def test_command_imports(good_file, capsys):
     call_command("import_register", str(good_file))
     assert "Imported 5 member(s)" in capsys.readouterr().out
     assert Member.objects.count() == 5
+    # The audit trail names the command that acted (coop.actors).
+    record = AuditRecord.objects.get(action="register.imported")
+    assert (record.actor_kind, record.actor_name) == ("system", "membership.import_register")
 
 
 def test_command_reports_rows_and_exits_non_zero(bad_file, capsys):
