@@ -23,6 +23,12 @@ def is_staff(actor) -> bool:
     return bool(getattr(actor, "is_staff", False)) and getattr(actor, "pk", None) is not None
 
 
+def staff_or_none(actor):
+    """The staff user to record as having decided or recorded something (`decided_by`,
+    `recorded_by`); None for a key, a system job or anyone else."""
+    return actor if is_staff(actor) else None
+
+
 def is_current(member: Member | None) -> bool:
     return member is not None and member.status in CURRENT_STATUSES
 

@@ -12,6 +12,7 @@ from coop.audit import audit_record
 from coop.errors import Conflict, InvalidInput
 from coop.models import Cooperative
 
+from . import rules
 from .models import (
     Application,
     Counter,
@@ -83,8 +84,7 @@ def application_submit(
             raise Conflict("You are already a member.")
         if Application.objects.filter(user=user, status__in=["pending", "approved"]).exists():
             raise Conflict("You already have an application in progress.")
-    if referred_by is not None and referred_by.status not in (Member.Status.ACTIVE,
-                                                              Member.Status.AWAITING_PAYMENT):
+    if referred_by is not None and not rules.is_current(referred_by):
         raise InvalidInput("The referring member must be a current member.",
                            errors={"referred_by": ["Not a current member."]})
     if organisation_name and not registration_number:
@@ -166,7 +166,7 @@ def applications_approve(*, application_ids: list[int], actor=None,
     _check_approval_date(applications, on, today)
     numbers = counter_take(name="member_number", count=len(applications))
     members = []
-    decided_by = actor if getattr(actor, "is_staff", False) else None
+    decided_by = rules.staff_or_none(actor)
     for application, number in zip(applications, numbers, strict=True):
         application.status = Application.Status.APPROVED
         application.decided_at = timezone.now()
@@ -214,7 +214,7 @@ def application_reject(*, application: Application, reason: str, actor=None) -> 
     application.status = Application.Status.REJECTED
     application.rejection_reason = reason.strip()
     application.decided_at = timezone.now()
-    application.decided_by = actor if getattr(actor, "is_staff", False) else None
+    application.decided_by = rules.staff_or_none(actor)
     application.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
     audit_record(action="application.rejected", object_type="application",
                  object_id=application.pk, actor=actor, facts={})
@@ -315,7 +315,7 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
                          reference: str = "", actor=None) -> SharePayment:
     amount_minor = _parse_amount(amount_minor)
     member = _lock_member(member)
-    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+    if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has {member.status}; no payment accepted.")
     # The money pays for shares of this member: the subscription, its frozen price and the
     # shares the payment completes (issued on paid_on) all start at admission (RULES.md §1), so
@@ -335,7 +335,7 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
         raise InvalidInput(message, errors={"amount_minor": [message]})
     payment = SharePayment.objects.create(
         member=member, amount_minor=amount_minor, paid_on=paid_on, reference=reference,
-        recorded_by=actor if getattr(actor, "is_staff", False) else None,
+        recorded_by=rules.staff_or_none(actor),
     )
     member.paid_minor += amount_minor
     audit_record(action="payment.recorded", object_type="member", object_id=member.member_number,
@@ -383,7 +383,7 @@ def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
         raise Conflict("A reversal cannot itself be reversed.")
     if SharePayment.objects.filter(reverses=payment).exists():
         raise Conflict("This payment was already reversed.")
-    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+    if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has {member.status}; its capital is "
                        f"being redeemed instead.")
     today = timezone.localdate()
@@ -392,7 +392,7 @@ def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
     reversal = SharePayment.objects.create(
         member=member, kind=SharePayment.Kind.REVERSAL, amount_minor=payment.amount_minor,
         paid_on=on, reference=payment.reference, reverses=payment, reason=reason.strip(),
-        recorded_by=actor if getattr(actor, "is_staff", False) else None,
+        recorded_by=rules.staff_or_none(actor),
     )
     member.paid_minor -= payment.amount_minor
     audit_record(action="payment.reversed", object_type="member", object_id=member.member_number,
@@ -442,7 +442,7 @@ def member_exit(*, member: Member, reason: str = "", actor=None,
                 on: date | None = None) -> ExitResult:
     """Resignation, effective at once; capital redeemed at the price paid."""
     member = _lock_member(member)
-    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+    if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has already {member.status}.")
     today = timezone.localdate()
     on = on or today
