@@ -4,12 +4,12 @@ Serializers check the shape of the input; `governance.services` decides and writ
 functions the browser and the deadline job call); `governance.selectors` reads. Service errors
 become problem+json in the handler (InvalidInput 400, NotAllowed 403, Conflict 409).
 
-Who may do what:
+Who may do what (decided by `governance.rules`, which the services check again):
 - Read (categories, proposals, results, receipts): staff, a `governance:read` key, or a
-  signed-in member (active or awaiting payment). A draft is seen only by its author, staff and
-  keys; to anybody else it is 404, like an unknown id.
+  signed-in member (active or awaiting payment). A draft is seen only by its author (while a
+  current member), staff and keys; to anybody else it is 404, like an unknown id.
 - Propose: a signed-in active member (as the author) or a `governance:write` key.
-- Submit, withdraw, edit: the author (or staff), as the services check.
+- Submit, withdraw, edit: the author (while a current member) or staff.
 - Open: the author, staff or a `governance:write` key. Close and cancel: staff or a
   `governance:write` key.
 - Vote: a signed-in person whose member is in the electorate frozen when the vote opened.
