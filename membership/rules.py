@@ -7,7 +7,9 @@ need the acting person's member take it as an argument (the faces have loaded it
 none of these costs a query.
 """
 
+from coop.actors import is_system
 from coop.api_auth import key_allows
+from coop.models import PartnerApiKey
 
 from .models import Member
 
@@ -47,6 +49,32 @@ def may_see_certificate(user, certificate) -> bool:
     return is_staff(user) or (
         getattr(user, "pk", None) is not None and certificate.member.user_id == user.pk
     )
+
+
+def may_manage_register(actor) -> bool:
+    """Decide applications, record and reverse payments, create classes, record a resignation
+    received: staff, a `members:write` key, or a system job (coop.actors)."""
+    return is_system(actor) or is_staff(actor) or key_allows(actor, MEMBERS_WRITE)
+
+
+def is_self(actor, member: Member) -> bool:
+    """The person acting is this member."""
+    return (
+        not is_system(actor)
+        and getattr(actor, "pk", None) is not None
+        and member.user_id is not None
+        and member.user_id == actor.pk
+        and not isinstance(actor, PartnerApiKey)
+    )
+
+
+def may_exit(actor, member: Member) -> bool:
+    """A member resigns themself; staff, a `members:write` key or a job record a resignation."""
+    return may_manage_register(actor) or is_self(actor, member)
+
+
+def may_set_directory_visibility(actor, member: Member) -> bool:
+    return is_self(actor, member) or is_system(actor) or is_staff(actor)
 
 
 def sees_every_member(actor, *, scope: str = MEMBERS_READ) -> bool:

@@ -9,7 +9,7 @@ from django.db.models import Case, Max, Value, When
 from django.utils import timezone
 
 from coop.audit import audit_record
-from coop.errors import Conflict, InvalidInput
+from coop.errors import Conflict, InvalidInput, NotAllowed
 from coop.models import Cooperative
 
 from . import rules
@@ -25,6 +25,14 @@ from .models import (
     ShareSubscription,
     StakeholderClass,
 )
+
+_REGISTRAR = "Only staff or a partner key with members:write can do this."
+
+
+def _require(allowed: bool, message: str) -> None:
+    """The services check their actor themselves (membership.rules), whatever the face."""
+    if not allowed:
+        raise NotAllowed(message)
 
 
 def counter_take(*, name: str, count: int = 1) -> list[int]:
@@ -155,9 +163,10 @@ def _check_approval_date(applications: list[Application], on: date, today: date)
 
 
 @transaction.atomic
-def applications_approve(*, application_ids: list[int], actor=None,
+def applications_approve(*, application_ids: list[int], actor,
                          on: date | None = None) -> list[Member]:
     """Approve applications together: numbered in the order they were submitted."""
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     today = timezone.localdate()
     on = on or today
     applications = _lock_pending(application_ids)
@@ -201,12 +210,13 @@ def applications_approve(*, application_ids: list[int], actor=None,
     return members
 
 
-def application_approve(*, application: Application, actor=None) -> Member:
+def application_approve(*, application: Application, actor) -> Member:
     return applications_approve(application_ids=[application.pk], actor=actor)[0]
 
 
 @transaction.atomic
-def application_reject(*, application: Application, reason: str, actor=None) -> Application:
+def application_reject(*, application: Application, reason: str, actor) -> Application:
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     if not reason or not reason.strip():
         raise InvalidInput("Say why the application is rejected.",
                            errors={"reason": ["This field is required."]})
@@ -312,7 +322,8 @@ def _parse_amount(amount_minor) -> int:
 
 @transaction.atomic
 def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
-                         reference: str = "", actor=None) -> SharePayment:
+                         reference: str = "", actor) -> SharePayment:
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     amount_minor = _parse_amount(amount_minor)
     member = _lock_member(member)
     if not rules.is_current(member):
@@ -372,8 +383,9 @@ def _check_reversal_date(member: Member, payment: SharePayment, on: date, today:
 
 
 @transaction.atomic
-def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
+def share_payment_reverse(*, payment: SharePayment, reason: str, actor,
                           on: date | None = None) -> SharePayment:
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     if not reason or not reason.strip():
         raise InvalidInput("Say why the payment is reversed.",
                            errors={"reason": ["This field is required."]})
@@ -438,9 +450,11 @@ def _check_exit_date(member: Member, on: date, today: date) -> None:
 
 
 @transaction.atomic
-def member_exit(*, member: Member, reason: str = "", actor=None,
+def member_exit(*, member: Member, actor, reason: str = "",
                 on: date | None = None) -> ExitResult:
     """Resignation, effective at once; capital redeemed at the price paid."""
+    _require(rules.may_exit(actor, member),
+             "A member resigns themself; staff or a members:write key record a resignation.")
     member = _lock_member(member)
     if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has already {member.status}.")
@@ -471,7 +485,9 @@ def member_exit(*, member: Member, reason: str = "", actor=None,
 
 
 @transaction.atomic
-def member_directory_visibility_set(*, member: Member, visible: bool, actor=None) -> Member:
+def member_directory_visibility_set(*, member: Member, visible: bool, actor) -> Member:
+    _require(rules.may_set_directory_visibility(actor, member),
+             "Only the member (or staff) chooses whether they are listed.")
     Member.objects.filter(pk=member.pk).update(directory_visible=visible)
     member.directory_visible = visible
     audit_record(action="member.directory_visibility", object_type="member",
@@ -507,7 +523,8 @@ def profile_update(*, user, full_name: str, actor=None):
 
 
 @transaction.atomic
-def stakeholder_class_create(*, actor=None, **fields) -> StakeholderClass:
+def stakeholder_class_create(*, actor, **fields) -> StakeholderClass:
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     if StakeholderClass.objects.filter(slug=fields.get("slug")).exists():
         raise Conflict(f"A class with slug {fields.get('slug')!r} already exists.",
                        errors={"slug": ["Already exists."]})

@@ -13,7 +13,7 @@ from governance import services
 from governance.models import Ballot, BallotRevision, Elector, Proposal, SecretBallot
 from membership import services as membership_services
 from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
-from tests.membership.factories import StaffFactory, UserFactory, make_member
+from tests.membership.factories import REGISTRAR, StaffFactory, UserFactory, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -285,7 +285,8 @@ def test_who_cannot_vote(electors):
     late = make_member(paid=False)  # awaiting payment on the record date...
     never = make_member(paid=False)  # ...and still so
     proposal = open_proposal()
-    membership_services.share_payment_record(  # ...admitted (active) after the vote opened
+    membership_services.share_payment_record(actor=REGISTRAR,
+                                               # ...admitted (active) after the vote opened
         member=late, amount_minor=late.subscription.total_minor,
         paid_on=timezone.localdate(), reference="late")
     late.refresh_from_db()

@@ -345,3 +345,28 @@ def test_a_partner_key_scope_is_one_rule():
     assert key_allows(star, "members:read")
     assert not key_allows(StaffFactory(), "governance:write")
     assert not key_allows(CLOSE_DUE_VOTES, "governance:write")
+
+
+# --- membership: the register's services check their actor too -----------------------------
+
+
+def test_the_register_services_refuse_a_member_a_read_key_and_nobody():
+    member, other = members(2)
+    application = membership_services.application_submit(
+        stakeholder_class=member.stakeholder_class, shares=member.stakeholder_class.min_shares,
+        name="Newcomer", email="new@example.org")
+    for actor in (member.user, api_key_and_row("members:read"), None):
+        with pytest.raises(NotAllowed):
+            membership_services.application_approve(application=application, actor=actor)
+        with pytest.raises(NotAllowed):
+            membership_services.share_payment_record(member=other, amount_minor=1,
+                                                     paid_on=timezone.localdate(), actor=actor)
+    with pytest.raises(NotAllowed):  # nobody resigns for someone else but the registrars
+        membership_services.member_exit(member=other, actor=member.user)
+    with pytest.raises(NotAllowed):
+        membership_services.member_directory_visibility_set(member=other, visible=False,
+                                                            actor=member.user)
+    assert membership_services.member_exit(member=member, actor=member.user)
+    approved = membership_services.application_approve(
+        application=application, actor=api_key_and_row("members:write"))
+    assert approved.member_number

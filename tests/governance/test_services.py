@@ -25,7 +25,7 @@ from governance.models import (
 from membership import services as membership_services
 from membership.models import Member
 from tests.governance.factories import TEST_JOB
-from tests.membership.factories import StaffFactory, StakeholderClassFactory, make_member
+from tests.membership.factories import REGISTRAR, StaffFactory, StakeholderClassFactory, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -268,7 +268,7 @@ def test_electorate_frozen_at_open():
     assert set(Elector.objects.filter(proposal=proposal).values_list("member_id", flat=True)) \
         == {m.pk for m in early}
 
-    membership_services.share_payment_record(member=unpaid, amount_minor=1000,
+    membership_services.share_payment_record(actor=REGISTRAR, member=unpaid, amount_minor=1000,
                                              paid_on=date.today(), reference="late")
     unpaid.refresh_from_db()
     assert unpaid.status == Member.Status.ACTIVE
@@ -318,7 +318,7 @@ def test_an_exited_members_ballot_counts_but_cannot_change():
     leaver, stayer = active_members(2)
     proposal = open_proposal()
     services.ballot_cast(proposal=proposal, member=leaver, choice="yes")
-    membership_services.member_exit(member=leaver, reason="moved away")
+    membership_services.member_exit(actor=REGISTRAR, member=leaver, reason="moved away")
     leaver.refresh_from_db()
     with pytest.raises(Conflict) as error:
         services.ballot_cast(proposal=proposal, member=leaver, choice="no")

@@ -22,6 +22,7 @@ from membership.models import (
     SharePayment,
     ShareSubscription,
 )
+from tests.membership.factories import REGISTRAR
 
 from .factories import StaffFactory, StakeholderClassFactory, UserFactory, make_member
 
@@ -105,12 +106,14 @@ def test_a_good_file_imports_everything_and_advances_the_counters():
     application = services.application_submit(
         stakeholder_class=aino.stakeholder_class, shares=2, name="New", email=user.email,
         user=user)
-    newcomer = services.application_approve(application=application)
+    newcomer = services.application_approve(actor=REGISTRAR, application=application)
     assert newcomer.member_number == 8
-    services.share_payment_record(member=newcomer, amount_minor=10000, paid_on=date.today())
+    services.share_payment_record(actor=REGISTRAR,
+                                  member=newcomer, amount_minor=10000, paid_on=date.today())
     assert list(newcomer.certificates.values_list("certificate_number", flat=True)) == [13, 14]
     # and an imported member can keep paying
-    services.share_payment_record(member=bram, amount_minor=2500, paid_on=date.today())
+    services.share_payment_record(actor=REGISTRAR,
+                                  member=bram, amount_minor=2500, paid_on=date.today())
     bram.refresh_from_db()
     assert (bram.status, bram.shares_held) == ("active", 2)
 
