@@ -79,6 +79,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
+from coop.actors import BENCHMARK  # noqa: E402
 from governance import services, tasks  # noqa: E402
 from governance.models import (  # noqa: E402
     Ballot,
@@ -115,7 +116,7 @@ def timed(call):
 
 def new_proposal(title, **rules) -> Proposal:
     now = timezone.now()
-    return services.proposal_create(title=title, body="Benchmark proposal.",
+    return services.proposal_create(actor=BENCHMARK, title=title, body="Benchmark proposal.",
                                     closes_at=now + timedelta(days=4), now=now, **rules)
 
 
@@ -197,12 +198,13 @@ def bench_services() -> list[dict]:
     results = []
     for label, rules in CASES:
         proposal = new_proposal(f"Bench {label}", **rules)
-        opened, open_s, open_q = timed(lambda p=proposal: services.proposal_open(proposal=p))
+        opened, open_s, open_q = timed(
+            lambda p=proposal: services.proposal_open(proposal=p, actor=BENCHMARK))
         assert opened.electorate_size == electorate
         fill_ballot_box(proposal)
         proposal.refresh_from_db()
         closed, close_s, close_q = timed(lambda p=proposal: services.proposal_close(
-            proposal=p, by_deadline=True, now=p.closes_at + timedelta(seconds=1)))
+            proposal=p, actor=BENCHMARK, by_deadline=True, now=p.closes_at + timedelta(seconds=1)))
         assert closed is not None and closed.ballots_cast == electorate, closed
         row = {"case": label, "electorate": electorate, "open_s": round(open_s, 3),
                "open_queries": open_q, "close_s": round(close_s, 3), "close_queries": close_q,
@@ -349,7 +351,7 @@ def _prepare_load(title: str, tokens_per_connection: int):
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     tasks.notify_electors.delay = _NoDelay()
-    proposal = services.proposal_open(proposal=new_proposal(title))
+    proposal = services.proposal_open(actor=BENCHMARK, proposal=new_proposal(title))
     print(f"proposal {proposal.pk} open, electorate {proposal.electorate_size}", flush=True)
     voters = list(Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=False)
                   .select_related("user").order_by("?")

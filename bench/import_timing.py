@@ -27,6 +27,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
+from coop.actors import IMPORT_REGISTER  # noqa: E402
 from membership import importer, services  # noqa: E402
 from membership.models import StakeholderClass  # noqa: E402
 
@@ -91,7 +92,7 @@ def main() -> None:
                 return execute(sql, params, many, context)
 
             with connection.execute_wrapper(count):
-                result = importer.register_import(text=text)
+                result = importer.register_import(text=text, actor=IMPORT_REGISTER)
             done = time.perf_counter()
             raise Rollback
     except Rollback:

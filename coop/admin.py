@@ -45,8 +45,8 @@ class CooperativeAdmin(admin.ModelAdmin):
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "action", "object_type", "object_id", "actor_kind",
-                    "actor_id", "seq"]
-    list_filter = ["action", "object_type", "actor_kind"]
+                    "actor_name", "actor_id", "seq"]
+    list_filter = ["action", "object_type", "actor_kind", "actor_name"]
     search_fields = ["object_id", "action"]
     date_hierarchy = "created_at"
     show_full_result_count = False

@@ -56,6 +56,13 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         return settings.SPECTACULAR_SETTINGS["APPEND_COMPONENTS"]["securitySchemes"]["ApiKey"]
 
 
+def key_allows(key, scope: str) -> bool:
+    """What a partner key's scope allows: the one rule, for permission classes, views that
+    check a scope by hand and the apps' rules modules. False for anything not a live key
+    (a person, a system actor, None); "*" allows every scope."""
+    return isinstance(key, PartnerApiKey) and key.has_scope(scope)
+
+
 def api_key_of(request) -> PartnerApiKey | None:
     return request.auth if isinstance(request.auth, PartnerApiKey) else None
 
@@ -90,8 +97,7 @@ def HasScope(scope: str):  # noqa: N802 - reads like a permission class at the c
         message = f"This API key lacks the scope {scope}."
 
         def has_permission(self, request, view):
-            key = api_key_of(request)
-            return bool(key and key.has_scope(scope))
+            return key_allows(api_key_of(request), scope)
 
     _HasScope.__name__ = f"HasScope[{scope}]"
     return _HasScope

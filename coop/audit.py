@@ -4,23 +4,28 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from .actors import SystemActor
 from .locks import lock_audit_sealer
 from .models import AuditRecord, PartnerApiKey
 
 
-def _actor_fields(actor) -> tuple[int | None, str]:
+def _actor_fields(actor) -> tuple[int | None, str, str]:
+    """(actor_id, actor_kind, actor_name). A system job is recorded by its name; None (an
+    unnamed system write, as older records have) stays plain "system"."""
     if actor is None:
-        return None, "system"
+        return None, "system", ""
+    if isinstance(actor, SystemActor):
+        return None, "system", actor.name
     if isinstance(actor, PartnerApiKey):
-        return None, f"api_key:{actor.prefix}"
-    return actor.pk, "user"
+        return None, f"api_key:{actor.prefix}", ""
+    return actor.pk, "user", ""
 
 
 def audit_record(*, action: str, object_type: str, object_id, actor=None,
                  actor_user_id: int | None = None, facts=None) -> AuditRecord:
     """Write one audit record; call it inside the service's transaction. `actor_user_id`
     names a user by id where loading the user would cost a query for nothing."""
-    actor_id, actor_kind = _actor_fields(actor)
+    actor_id, actor_kind, actor_name = _actor_fields(actor)
     if actor is None and actor_user_id is not None:
         actor_id, actor_kind = actor_user_id, "user"
     return AuditRecord.objects.create(
@@ -29,6 +34,7 @@ def audit_record(*, action: str, object_type: str, object_id, actor=None,
         object_id=str(object_id),
         actor_id=actor_id,
         actor_kind=actor_kind,
+        actor_name=actor_name,
         facts=facts or {},
     )
 

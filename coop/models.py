@@ -172,6 +172,8 @@ class AuditRecord(models.Model):
     action = models.CharField(max_length=80, db_index=True)
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_kind = models.CharField(max_length=20, default="user")  # user, api_key, system
+    # Which system job acted (coop.actors.SystemActor.name); empty for people and keys.
+    actor_name = models.CharField(max_length=80, blank=True, default="")
     object_type = models.CharField(max_length=80)
     object_id = models.CharField(max_length=80)
     facts = models.JSONField(default=dict)
@@ -200,6 +202,9 @@ class AuditRecord(models.Model):
             "object_id": self.object_id,
             "facts": self.facts,
         }
+        # Hashed only when set, so records sealed before the field existed keep their hash.
+        if self.actor_name:
+            payload["actor_name"] = self.actor_name
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 

@@ -2,12 +2,13 @@
 next to its voter: SecretBallot has no voter column, and Elector (who voted) shows no choice."""
 
 from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
 from coop.errors import ServiceError
 
-from . import enactments, services
+from . import enactments, rules, services
 from .models import (
     Ballot,
     BallotRevision,
@@ -151,7 +152,7 @@ class BallotAdmin(ReadOnlyAdmin):
 
     @admin.display(description="choice")
     def shown_choice(self, ballot):
-        if ballot.proposal.status != Proposal.Status.CLOSED:
+        if not rules.shows_choices(ballot.proposal):
             return "(hidden until the close)"
         return ballot.choice or ballot.approvals or ballot.ranking
 
@@ -167,15 +168,34 @@ class BallotRevisionAdmin(BallotAdmin):
 class SecretBallotAdmin(ReadOnlyAdmin):
     """The secret ballot box: receipts and choices, no voter (and nothing before the close)."""
 
-    list_display = ["receipt", "proposal", "class_slug", "shown_choice"]
+    list_display = ["receipt", "proposal", "shown_class", "shown_choice"]
     list_select_related = ["proposal"]
     show_full_result_count = False
-    fields = ["receipt", "proposal", "class_slug", "shown_choice"]
+    fields = ["receipt", "proposal", "shown_class", "shown_choice"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # How many ballots the row's class has in the box, in the same query (rules.hides_class).
+        same_class = (
+            SecretBallot.objects.filter(
+                proposal=OuterRef("proposal"), class_slug=OuterRef("class_slug")
+            )
+            .order_by()
+            .values("proposal")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(class_cast=Subquery(same_class))
+
+    @admin.display(description="class")
+    def shown_class(self, ballot):
+        if rules.hides_class(secret=True, cast=ballot.class_cast or 0):
+            return f"(hidden: fewer than {rules.SMALL_CLASS} voters)"
+        return ballot.class_slug
 
     @admin.display(description="choice")
     def shown_choice(self, ballot):
-        if ballot.proposal.status != Proposal.Status.CLOSED:
+        if not rules.shows_choices(ballot.proposal):
             return "(hidden until the close)"
         return ballot.choice or ballot.approvals or ballot.ranking
 

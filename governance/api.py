@@ -4,12 +4,12 @@ Serializers check the shape of the input; `governance.services` decides and writ
 functions the browser and the deadline job call); `governance.selectors` reads. Service errors
 become problem+json in the handler (InvalidInput 400, NotAllowed 403, Conflict 409).
 
-Who may do what:
+Who may do what (decided by `governance.rules`, which the services check again):
 - Read (categories, proposals, results, receipts): staff, a `governance:read` key, or a
-  signed-in member (active or awaiting payment). A draft is seen only by its author, staff and
-  keys; to anybody else it is 404, like an unknown id.
+  signed-in member (active or awaiting payment). A draft is seen only by its author (while a
+  current member), staff and keys; to anybody else it is 404, like an unknown id.
 - Propose: a signed-in active member (as the author) or a `governance:write` key.
-- Submit, withdraw, edit: the author (or staff), as the services check.
+- Submit, withdraw, edit: the author (while a current member) or staff.
 - Open: the author, staff or a `governance:write` key. Close and cancel: staff or a
   `governance:write` key.
 - Vote: a signed-in person whose member is in the electorate frozen when the vote opened.
@@ -44,7 +44,7 @@ from coop.errors import Conflict
 from coop.idempotency import idempotent
 from membership.models import Member
 
-from . import enactments, selectors, services
+from . import enactments, rules, selectors, services
 from .models import (
     CHOICES_BY_METHOD,
     Category,
@@ -56,9 +56,7 @@ from .models import (
 )
 from .tally import decimal_string
 
-READ, WRITE = "governance:read", "governance:write"
-# Members who may read and take part in the discussion (as `comment_post` allows).
-READING_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
+READ, WRITE = rules.READ, rules.WRITE
 ALL_CHOICES = sorted({c for choices in CHOICES_BY_METHOD.values() for c in choices})
 MAX_ID = 2**63 - 1  # a larger id in the path is no proposal, not a database overflow (500)
 MAX_PICKS = 1000  # more than any ballot has options; bounds the work a bad request can cause
@@ -93,8 +91,7 @@ class IsReadingMember(permissions.BasePermission):
     message = "Only members (or staff, or a key with governance:read) can see proposals."
 
     def has_permission(self, request, view):
-        member = _caller_member(request)
-        return bool(member and member.status in READING_STATUSES)
+        return rules.member_may_read(_caller_member(request))
 
 
 class IsMemberPerson(permissions.BasePermission):
@@ -109,7 +106,7 @@ CanManage = HasScope(WRITE) | IsStaffUser
 
 
 def _sees_all_drafts(request) -> bool:
-    return api_key_of(request) is not None or bool(getattr(request.user, "is_staff", False))
+    return rules.sees_all_drafts(actor_of(request))
 
 
 def _target(request, proposal_id: int, *, with_result: bool = False) -> Proposal:
@@ -123,10 +120,9 @@ def _target(request, proposal_id: int, *, with_result: bool = False) -> Proposal
         proposal = Proposal.objects.defer(*fields).get(pk=proposal_id)
     except Proposal.DoesNotExist:
         raise Http404 from None
-    if proposal.status == Proposal.Status.DRAFT and not _sees_all_drafts(request):
-        member = _caller_member(request)
-        if member is None or member.pk != proposal.author_id:
-            raise Http404
+    _caller_member(request)  # loaded once per request; the rules read it from the user
+    if not rules.can_see_proposal(actor_of(request), proposal):
+        raise Http404
     return proposal
 
 
@@ -136,7 +132,7 @@ def _visible_proposal(request, proposal_id: int) -> Proposal:
     proposal = selectors.proposal_detail(
         proposal_id=proposal_id,
         member=_caller_member(request),
-        include_drafts_of_others=_sees_all_drafts(request),
+        viewer=actor_of(request),
     )
     if proposal is None:
         raise Http404
@@ -479,8 +475,7 @@ class ProposalListView(GenericAPIView):
             raise serializers.ValidationError(
                 {"status": [f"Must be one of: {', '.join(Proposal.Status.values)}."]})
         proposals = selectors.proposals_for_list(
-            member=_caller_member(request), status=wanted,
-            include_drafts_of_others=_sees_all_drafts(request))
+            member=_caller_member(request), status=wanted, viewer=actor_of(request))
         page = self.paginate_queryset(proposals)
         return self.get_paginated_response(ProposalSerializer(page, many=True).data)
 
@@ -499,11 +494,9 @@ class ProposalListView(GenericAPIView):
         serializer = ProposalCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        if data["method"] in (Method.APPROVAL, Method.RANKED) and data.get("seats") is None:
-            data["seats"] = 1  # API.md: seats is optional; one seat unless told otherwise
         member = _caller_member(request)
-        if api_key_of(request) is None and member is None:
-            raise PermissionDenied("Only members can make proposals.")
+        if not rules.may_propose(actor_of(request)):
+            raise PermissionDenied("Only active members can make proposals.")
         proposal = services.proposal_create(
             author=None if api_key_of(request) else member,
             actor=actor_of(request),
@@ -588,10 +581,8 @@ class ProposalOpenView(_ProposalActionView):
     )
     def post(self, request, id):
         proposal = _target(request, id)
-        if api_key_of(request) is None and not request.user.is_staff:
-            member = _caller_member(request)
-            if member is None or member.pk != proposal.author_id:
-                raise PermissionDenied("Only the author, staff or governance:write can open it.")
+        if not rules.may_open(actor_of(request), proposal):
+            raise PermissionDenied("Only the author, staff or governance:write can open it.")
         proposal = services.proposal_open(proposal=proposal, actor=actor_of(request))
         return Response({"status": proposal.status, "electorate": proposal.electorate_size,
                          "tie_seed_hash": proposal.tie_seed_hash})
@@ -673,7 +664,7 @@ class ProposalResultView(GenericAPIView):
                    responses={200: ResultSerializer, **problems(401, 403, 404, 409)})
     def get(self, request, id):
         proposal = _target(request, id, with_result=True)
-        if proposal.status != Proposal.Status.CLOSED:
+        if not rules.shows_choices(proposal):
             raise Conflict(f"There is no result: the proposal is {proposal.status}.")
         return Response(selectors.result_for_api(proposal))
 
@@ -690,7 +681,7 @@ class PublishedReceiptsView(GenericAPIView):
     )
     def get(self, request, id):
         proposal = _target(request, id, with_result=True)
-        if proposal.status != Proposal.Status.CLOSED:
+        if not rules.shows_choices(proposal):
             raise Conflict("Receipts are published when the vote closes.")
         page = self.paginate_queryset(selectors.published_receipts(proposal))
         return self.get_paginated_response(PublishedBallotSerializer(page, many=True).data)
@@ -732,11 +723,8 @@ class OutcomeStatementSerializer(serializers.Serializer):
     statement = serializers.CharField(max_length=20_000)
 
 
-# The statuses an update may move to ("planned" is only where every proposal starts).
-IMPLEMENTATION_STEPS = [
-    (Proposal.Implementation.IN_PROGRESS.value, Proposal.Implementation.IN_PROGRESS.label),
-    (Proposal.Implementation.DONE.value, Proposal.Implementation.DONE.label),
-]
+# The statuses an update may move to (named here for the schema's enum; the rule is in rules).
+IMPLEMENTATION_STEPS = rules.IMPLEMENTATION_STEPS
 
 
 class ImplementationCreateSerializer(serializers.Serializer):
@@ -746,8 +734,8 @@ class ImplementationCreateSerializer(serializers.Serializer):
                                help_text="When it happened (default: today); not in the future.")
 
     def validate_on(self, value):
-        if value is not None and value > timezone.localdate():
-            raise serializers.ValidationError("Give the day it happened, not a future one.")
+        if value is not None and not rules.implementation_date_ok(value, timezone.localdate()):
+            raise serializers.ValidationError(rules.IMPLEMENTATION_DATE_ERROR)
         return value
 
 

@@ -7,6 +7,7 @@ from django import forms
 from coop import notices
 from membership.forms import add_service_error  # noqa: F401 - re-exported for the views
 
+from . import rules
 from .models import Category, Method, Proposal, TallyMode
 
 ORDINALS = ("1st", "2nd", "3rd")
@@ -133,12 +134,7 @@ class StatementForm(forms.Form):
 
 
 class ImplementationForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=[
-            (Proposal.Implementation.IN_PROGRESS, "In progress"),
-            (Proposal.Implementation.DONE, "Done"),
-        ]
-    )
+    status = forms.ChoiceField(choices=rules.IMPLEMENTATION_STEPS)
     on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -159,18 +155,13 @@ class BallotForm(forms.Form):
         if proposal.method == Method.YES_NO:
             self.fields["choice"] = forms.ChoiceField(
                 label="Your vote",
-                choices=[("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")],
+                choices=rules.ballot_choices(Method.YES_NO),
                 widget=forms.RadioSelect,
             )
         elif proposal.method == Method.CONSENT:
             self.fields["choice"] = forms.ChoiceField(
                 label="Your position",
-                choices=[
-                    ("agree", "Agree"),
-                    ("abstain", "Abstain (stand aside)"),
-                    ("disagree", "Disagree"),
-                    ("block", "Block"),
-                ],
+                choices=rules.ballot_choices(Method.CONSENT),
                 widget=forms.RadioSelect,
             )
             self.fields["reason"] = forms.CharField(

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from coop.actors import GOVERNANCE_SEED
 from membership.models import Member
 
 from . import services
@@ -41,13 +42,15 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
         nonlocal created
         opened = now - timedelta(days=days_ago + category.min_voting_hours / 24 + 1)
         closes = now - timedelta(days=days_ago)
-        proposal = services.proposal_create(title=title, body=body, author=author,
+        proposal = services.proposal_create(actor=GOVERNANCE_SEED,
+                                            title=title, body=body, author=author,
                                             category=category, closes_at=closes,
                                             now=opened - timedelta(days=3), **rules)
-        services.proposal_open(proposal=proposal, now=opened)
+        services.proposal_open(actor=GOVERNANCE_SEED, proposal=proposal, now=opened)
         voters = rng.sample(others, int(len(others) * turnout))
         _vote(proposal, voters, rng, opened + timedelta(hours=1), pick)
-        services.proposal_close(proposal=proposal, now=closes, by_deadline=True)
+        services.proposal_close(actor=GOVERNANCE_SEED,
+                                proposal=proposal, now=closes, by_deadline=True)
         created += 1
         proposal.refresh_from_db()
         return proposal
@@ -60,12 +63,14 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
         "Photographers receive 70 % of each licence fee instead of 65 %, funded by lower "
         "platform margins.", category=general, days_ago=40, turnout=0.45, pick=yes_no([6, 3, 1]),
         tally_mode="class_weighted")
-    services.outcome_statement_set(proposal=passed, statement="Applies to licences sold from "
+    services.outcome_statement_set(actor=GOVERNANCE_SEED,
+                                   proposal=passed, statement="Applies to licences sold from "
                                    "the first day of next month.")
-    services.implementation_update(proposal=passed, status="in_progress",
+    services.implementation_update(actor=GOVERNANCE_SEED, proposal=passed, status="in_progress",
                                    note="Payout rules changed in the billing system.",
                                    on=(now - timedelta(days=30)).date())
-    services.implementation_update(proposal=passed, status="done", note="Live since the 1st.",
+    services.implementation_update(actor=GOVERNANCE_SEED,
+                                   proposal=passed, status="done", note="Live since the 1st.",
                                    on=(now - timedelta(days=20)).date())
     closed("Adopt a code of conduct for client feedback", "Clients rate licences and write "
            "reviews under a code of conduct drafted by the ethics circle.", category=general,
@@ -88,11 +93,12 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
                   **rules):
         nonlocal created
         opened = now - timedelta(hours=category.min_voting_hours + 1 - hours_left)
-        proposal = services.proposal_create(title=title, body=body, author=author,
+        proposal = services.proposal_create(actor=GOVERNANCE_SEED,
+                                            title=title, body=body, author=author,
                                             category=category,
                                             closes_at=now + timedelta(hours=hours_left),
                                             now=opened - timedelta(days=2), **rules)
-        services.proposal_open(proposal=proposal, now=opened)
+        services.proposal_open(actor=GOVERNANCE_SEED, proposal=proposal, now=opened)
         if pick:
             _vote(proposal, rng.sample(others, int(len(others) * voters)), rng,
                   opened + timedelta(hours=1), pick)
@@ -110,11 +116,13 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
     open_vote("Secret ballot: pay rise for the staff team", "A 4 % pay rise for the staff "
               "class from January.", secret=True, tally_mode="concurrent",
               pick=yes_no([4, 3, 1]), voters=0.08)
-    services.proposal_create(title="Partner with the regional news cooperative",
+    services.proposal_create(actor=GOVERNANCE_SEED,
+                             title="Partner with the regional news cooperative",
                              body="Share a syndication feed with the regional news "
                              "cooperative at cost price.", author=author,
                              closes_at=now + timedelta(days=10))
-    services.proposal_create(title="Draft: a mentoring programme for new photographers",
+    services.proposal_create(actor=GOVERNANCE_SEED,
+                             title="Draft: a mentoring programme for new photographers",
                              body="Experienced members mentor newcomers for their first "
                              "three months.", author=author, closes_at=now + timedelta(days=20),
                              draft=True)

@@ -17,7 +17,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -29,6 +28,7 @@ from coop import notices
 from coop.models import Notice
 from membership.models import Member
 
+from . import rules
 from .models import (
     Ballot,
     Category,
@@ -57,7 +57,7 @@ def _live_ballots_cast() -> Coalesce:
     return Coalesce(Subquery(voted, output_field=IntegerField()), Value(0))
 
 
-def _proposals(*, member: Member | None = None, include_drafts_of_others: bool = False):
+def _proposals(*, viewer, member: Member | None = None):
     proposals = (
         Proposal.objects.select_related("category", "author")
         .prefetch_related(
@@ -79,35 +79,30 @@ def _proposals(*, member: Member | None = None, include_drafts_of_others: bool =
             is_elector=Exists(electors),
             has_voted=Exists(electors.filter(voted_at__isnull=False)),
         )
-    if not include_drafts_of_others:
-        # A draft is its author's work in progress: nobody else sees it.
-        visible = ~Q(status=Proposal.Status.DRAFT)
-        if member is not None:
-            visible |= Q(author_id=member.pk)
-        proposals = proposals.filter(visible)
-    return proposals
+    # A draft is its author's work in progress: governance.rules says who else sees it.
+    return rules.visible_proposals(viewer, proposals)
 
 
 def proposals_for_list(
     *,
+    viewer,
     member: Member | None = None,
     status: str | None = None,
-    include_drafts_of_others: bool = False,
 ) -> QuerySet[Proposal]:
-    """Proposals newest first, with `ballots_cast_now` and (given a member) `is_elector` and
-    `has_voted`. Staff and partner keys pass include_drafts_of_others=True."""
-    proposals = _proposals(member=member, include_drafts_of_others=include_drafts_of_others)
+    """The proposals `viewer` (an actor, see governance.rules) may see, newest first, with
+    `ballots_cast_now` and (given a member) `is_elector` and `has_voted`."""
+    proposals = _proposals(viewer=viewer, member=member)
     if status:
         proposals = proposals.filter(status=status)
     return proposals.order_by("-created_at", "-pk")
 
 
 def proposal_detail(
-    *, proposal_id: int, member: Member | None = None, include_drafts_of_others: bool = False
+    *, proposal_id: int, viewer, member: Member | None = None
 ) -> Proposal | None:
     """One proposal annotated like the list, or None when unknown or not visible."""
     return (
-        _proposals(member=member, include_drafts_of_others=include_drafts_of_others)
+        _proposals(viewer=viewer, member=member)
         .filter(pk=proposal_id)
         .first()
     )
@@ -119,11 +114,13 @@ def result_for_api(proposal: Proposal) -> dict:
     stored = proposal.result or {}
     by_class = {}
     for slug, entry in (stored.get("by_class") or {}).items():
+        cast = entry.get("cast", 0)
+        hidden = rules.hides_class(secret=proposal.secret, cast=cast)
         by_class[slug] = {
             "electorate": entry.get("electorate", 0),
-            "cast": entry.get("cast", 0),
+            "cast": cast,
             # None for a class of a secret vote with too few voters to show its choices.
-            "totals": entry.get("totals"),
+            "totals": None if hidden else entry.get("totals"),
             "quorum_met": entry.get("quorum_met"),
             "share": entry.get("share"),
             "passed": entry.get("passed"),
@@ -149,7 +146,8 @@ def result_for_api(proposal: Proposal) -> dict:
 
 def published_receipts(proposal: Proposal) -> QuerySet:
     """The receipts and their ballots after the close, so that every voter can check their own:
-    receipt → choice, never a member, never a class (a class of one would name its voter).
+    receipt → choice, never a member, never a class (a class of one would name its voter; no
+    class at all is stricter than rules.hides_class, which a receipt would otherwise ask).
     Ordered by receipt, an HMAC, so the order says nothing about who voted or when."""
     box = SecretBallot.objects if proposal.secret else Ballot.objects
     return (

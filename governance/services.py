@@ -28,7 +28,7 @@ from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from coop.notices import notices_create, notices_mark_read, notify_staff
 from membership.models import Member, StakeholderClass
 
-from . import enactments, tally
+from . import enactments, rules, tally
 from .locks import lock_category, lock_elector, lock_proposal_shared
 from .locks import lock_proposal as _lock  # the exclusive lock every state change takes
 from .models import (
@@ -47,7 +47,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-SMALL_CLASS = 5  # per-class totals of a secret ballot are hidden below this many voters
+SMALL_CLASS = rules.SMALL_CLASS  # kept importable from here; the rule is rules.hides_class
 
 
 def receipt_for(proposal_id: int, member_id: int) -> str:
@@ -64,6 +64,12 @@ def _audit(proposal: Proposal, action: str, actor, facts: dict | None = None) ->
 
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
+
+
+def _require(allowed: bool, message: str) -> None:
+    """Every service with a permission rule asks governance.rules itself, whatever the face."""
+    if not allowed:
+        raise NotAllowed(message)
 
 
 # --- proposals ----------------------------------------------------------------------------
@@ -113,7 +119,7 @@ def _validated_rules(
         errors["class_quorum_percent"] = ["Must be a whole percentage from 0 to 100."]
     labels = [label.strip() for label in options or []]
     if method in (Method.APPROVAL, Method.RANKED):
-        seats = 1 if seats is None else seats  # API.md: `seats?` is optional, one seat
+        seats = rules.seats_or_default(method, seats)
         if len(labels) < 2 or any(not label for label in labels):
             errors["options"] = ["Give at least two options, none empty."]
         elif len(set(labels)) != len(labels):
@@ -255,8 +261,8 @@ def proposal_create(
     title: str,
     body: str,
     closes_at: datetime,
+    actor,
     author: Member | None = None,
-    actor=None,
     category: Category | None = None,
     method: str = Method.YES_NO,
     tally_mode: str = TallyMode.MEMBER,
@@ -272,8 +278,18 @@ def proposal_create(
     enacts: dict | None = None,
 ) -> Proposal:
     now = _now(now)
-    if author is not None and author.status != Member.Status.ACTIVE:
+    _require(
+        rules.may_propose(actor),
+        "Only active members (or a partner key with governance:write) can make proposals.",
+    )
+    if author is not None and not rules.may_vote(author):
         raise NotAllowed("Only active members can make proposals.")
+    person = rules.member_of_actor(actor)
+    if person is not None and (author is None or author.pk != person.pk):
+        # A person proposes in their own name; only keys and system jobs name no author.
+        raise NotAllowed("A member makes a proposal as its author.")
+    if rules.is_key(actor) and author is not None:
+        raise NotAllowed("A partner key proposes in its own name, not a member's.")
     category = category or Category.objects.get(slug="general")
     errors = {}
     if not title or not title.strip():
@@ -282,7 +298,7 @@ def proposal_create(
         errors["body"] = ["This field is required."]
     if errors:
         raise InvalidInput("The proposal needs a title and a text.", errors=errors)
-    rules = _validated_rules(
+    checked = _validated_rules(
         category=category,
         method=method,
         tally_mode=tally_mode,
@@ -299,23 +315,23 @@ def proposal_create(
         body=body.strip(),
         category=category,
         author=author,
-        created_by_key=getattr(actor, "name", "") if author is None and actor else "",
+        created_by_key=actor.name if author is None and rules.is_key(actor) else "",
         status=Proposal.Status.DRAFT if draft else Proposal.Status.DISCUSSION,
         discussion_at=None if draft else now,
         method=method,
         tally_mode=tally_mode,
-        threshold=rules["threshold"],
-        quorum_percent=rules["quorum_percent"],
-        class_quorum_percent=rules["class_quorum_percent"],
+        threshold=checked["threshold"],
+        quorum_percent=checked["quorum_percent"],
+        class_quorum_percent=checked["class_quorum_percent"],
         secret=secret,
         early_close_allowed=early_close_allowed,
-        seats=rules["seats"],
+        seats=checked["seats"],
         closes_at=closes_at,
         **enactment,
     )
     ProposalOption.objects.bulk_create(
         ProposalOption(proposal=proposal, label=label, position=i)
-        for i, label in enumerate(rules["labels"])
+        for i, label in enumerate(checked["labels"])
     )
     _audit(
         proposal,
@@ -327,12 +343,11 @@ def proposal_create(
     return proposal
 
 
+_AUTHOR_OR_STAFF = "Only the proposal's author (or staff) can do this."
+
+
 def _check_author_or_staff(proposal: Proposal, actor) -> None:
-    if getattr(actor, "is_staff", False):
-        return
-    member = getattr(actor, "member", None) if actor is not None else None
-    if proposal.author_id is None or member is None or member.pk != proposal.author_id:
-        raise NotAllowed("Only the proposal's author (or staff) can do this.")
+    _require(rules.may_edit(actor, proposal), _AUTHOR_OR_STAFF)
 
 
 @transaction.atomic
@@ -348,7 +363,7 @@ def proposal_update(
     """`enacts`: None keeps the enactment, `{}` removes it, else it replaces it (validated)."""
     proposal = _lock(proposal.pk)
     _check_author_or_staff(proposal, actor)
-    if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION):
+    if not rules.is_editable(proposal):
         raise Conflict("The text and rules are frozen once voting has opened.")
     if title is not None:
         proposal.title = title.strip()
@@ -369,7 +384,7 @@ def proposal_update(
 @transaction.atomic
 def proposal_submit(*, proposal: Proposal, actor) -> Proposal:
     proposal = _lock(proposal.pk)
-    _check_author_or_staff(proposal, actor)
+    _require(rules.may_submit(actor, proposal), _AUTHOR_OR_STAFF)
     if proposal.status != Proposal.Status.DRAFT:
         raise Conflict(
             f"Only a draft can be submitted for discussion (this one is {proposal.status})."
@@ -384,8 +399,8 @@ def proposal_submit(*, proposal: Proposal, actor) -> Proposal:
 @transaction.atomic
 def proposal_withdraw(*, proposal: Proposal, actor) -> Proposal:
     proposal = _lock(proposal.pk)
-    _check_author_or_staff(proposal, actor)
-    if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION):
+    _require(rules.may_withdraw(actor, proposal), _AUTHOR_OR_STAFF)
+    if not rules.is_editable(proposal):
         raise Conflict("A proposal can only be withdrawn before voting opens.")
     proposal.status = Proposal.Status.WITHDRAWN
     proposal.save(update_fields=["status"])
@@ -395,10 +410,14 @@ def proposal_withdraw(*, proposal: Proposal, actor) -> Proposal:
 
 
 @transaction.atomic
-def proposal_open(*, proposal: Proposal, actor=None, now: datetime | None = None) -> Proposal:
+def proposal_open(*, proposal: Proposal, actor, now: datetime | None = None) -> Proposal:
     """Open the vote: freeze text, rules and the electorate (the record date); draw the seed."""
     now = _now(now)
     proposal = _lock(proposal.pk)
+    _require(
+        rules.may_open(actor, proposal),
+        "Only the author, staff or a partner key with governance:write can open the vote.",
+    )
     if proposal.status != Proposal.Status.DISCUSSION:
         raise Conflict(
             f"Only a proposal in discussion can open for voting (this one is {proposal.status})."
@@ -480,7 +499,7 @@ def ballot_cast(
             "You are not in the electorate of this vote (members active when it opened)."
         )
     # The member was read by this request; a fresh read would cost a query on the hot path.
-    if member.status != Member.Status.ACTIVE:
+    if not rules.may_vote(member):
         raise Conflict(
             "You are no longer an active member: a ballot you cast still counts but "
             "cannot be changed."
@@ -601,7 +620,7 @@ def _result_dict(proposal: Proposal, result: tally.Result) -> dict:
     data = result.as_dict()
     if proposal.secret:
         for entry in data["by_class"].values():
-            if entry["cast"] < SMALL_CLASS:
+            if rules.hides_class(secret=proposal.secret, cast=entry["cast"]):
                 entry["totals"] = None
                 entry["share"] = None
                 entry["hidden"] = True
@@ -647,12 +666,16 @@ def _rewrite_secret_box(proposal: Proposal) -> None:
 
 @transaction.atomic
 def proposal_close(
-    *, proposal: Proposal | int, actor=None, now: datetime | None = None, by_deadline: bool = False
+    *, proposal: Proposal | int, actor, now: datetime | None = None, by_deadline: bool = False
 ) -> Proposal | None:
     """Close and tally, once. The deadline job calls it with by_deadline=True and gets None
     when someone else already closed the vote (or it is not due)."""
     now = _now(now)
     proposal = _lock(proposal if isinstance(proposal, int) else proposal.pk)
+    _require(
+        rules.may_close(actor, proposal),
+        "Only staff or a partner key with governance:write can close a vote.",
+    )
     if proposal.status != Proposal.Status.VOTING:
         if by_deadline:
             return None
@@ -709,7 +732,7 @@ def proposal_close(
     return proposal
 
 
-def close_due_votes(*, now: datetime | None = None) -> list[int]:
+def close_due_votes(*, actor, now: datetime | None = None) -> list[int]:
     """Close every vote whose deadline has passed; each in its own transaction."""
     now = _now(now)
     closed = []
@@ -719,13 +742,17 @@ def close_due_votes(*, now: datetime | None = None) -> list[int]:
         .values_list("pk", flat=True)
     )
     for proposal_id in due:
-        if proposal_close(proposal=proposal_id, now=now, by_deadline=True) is not None:
+        if proposal_close(proposal=proposal_id, actor=actor, now=now, by_deadline=True) is not None:
             closed.append(proposal_id)
     return closed
 
 
 @transaction.atomic
-def proposal_cancel(*, proposal: Proposal, reason: str, actor=None) -> Proposal:
+def proposal_cancel(*, proposal: Proposal, reason: str, actor) -> Proposal:
+    _require(
+        rules.may_cancel(actor, proposal),
+        "Only staff or a partner key with governance:write can cancel a vote.",
+    )
     if not reason or not reason.strip():
         raise InvalidInput(
             "Say why the vote is cancelled.", errors={"reason": ["This field is required."]}
@@ -775,7 +802,7 @@ def quorum_progress(proposal: Proposal) -> dict:
 
 
 @transaction.atomic
-def _remind(proposal_id: int, now: datetime) -> int:
+def _remind(proposal_id: int, now: datetime, actor) -> int:
     # The conditional UPDATE claims the proposal's one reminder round: exactly once.
     claimed = Proposal.objects.filter(
         pk=proposal_id, status=Proposal.Status.VOTING, reminders_sent_at=None
@@ -794,13 +821,14 @@ def _remind(proposal_id: int, now: datetime) -> int:
         action="proposal.reminders",
         object_type="proposal",
         object_id=proposal_id,
+        actor=actor,
         facts={"reminded": count},
     )
     _notify_electors(proposal, "governance.reminder")
     return count
 
 
-def reminders_send_due(*, now: datetime | None = None) -> int:
+def reminders_send_due(*, actor, now: datetime | None = None) -> int:
     now = _now(now)
     due = Proposal.objects.filter(
         status=Proposal.Status.VOTING,
@@ -808,7 +836,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
         closes_at__gt=now,
         closes_at__lte=now + reminder_lead(),
     )
-    return sum(_remind(pk, now) for pk in due.values_list("pk", flat=True))
+    return sum(_remind(pk, now, actor) for pk in due.values_list("pk", flat=True))
 
 
 # --- discussion and follow-up -------------------------------------------------------------
@@ -820,9 +848,9 @@ def comment_post(
 ) -> Comment:
     if not body or not body.strip():
         raise InvalidInput("Write something first.", errors={"body": ["This field is required."]})
-    if member.status not in (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT):
+    if not rules.may_comment(member):
         raise NotAllowed("Only members can take part in the discussion.")
-    if proposal.status in (Proposal.Status.DRAFT, Proposal.Status.WITHDRAWN):
+    if not rules.is_open_for_discussion(proposal):
         raise Conflict("This proposal is not open for discussion.")
     if parent is not None and parent.proposal_id != proposal.pk:
         raise InvalidInput("The reply must be to a comment on the same proposal.")
@@ -844,8 +872,12 @@ def comment_post(
 
 
 @transaction.atomic
-def outcome_statement_set(*, proposal: Proposal, statement: str, actor=None) -> Proposal:
+def outcome_statement_set(*, proposal: Proposal, statement: str, actor) -> Proposal:
     proposal = _lock(proposal.pk)
+    _require(
+        rules.may_follow_up(actor, proposal),
+        "Only staff or a partner key with governance:write can state the outcome.",
+    )
     if proposal.status != Proposal.Status.CLOSED:
         raise Conflict("An outcome statement follows the close.")
     proposal.outcome_statement = statement.strip()
@@ -869,10 +901,18 @@ _NEXT_IMPLEMENTATION = {
 
 @transaction.atomic
 def implementation_update(
-    *, proposal: Proposal, status: str, note: str = "", actor=None, on: date | None = None
+    *, proposal: Proposal, status: str, actor, note: str = "", on: date | None = None
 ) -> ImplementationUpdate:
-    on = on or timezone.localdate()
+    today = timezone.localdate()
+    on = on or today
+    if not rules.implementation_date_ok(on, today):
+        message = rules.IMPLEMENTATION_DATE_ERROR
+        raise InvalidInput(message, errors={"on": [message]})
     proposal = _lock(proposal.pk)
+    _require(
+        rules.may_follow_up(actor, proposal),
+        "Only staff or a partner key with governance:write can record the implementation.",
+    )
     if proposal.outcome != Proposal.Outcome.PASSED:
         raise Conflict("Only a passed proposal is implemented.")
     allowed = _NEXT_IMPLEMENTATION.get(proposal.implementation_status, set())
@@ -929,6 +969,7 @@ def notifications_mark_read(
 
 # --- categories (issue #7: the admin's category edits go through here, audited) ------------
 
+_CATEGORIES = "Only staff can change the proposal categories."
 CATEGORY_FIELDS = ("name", "min_quorum_percent", "min_threshold", "min_voting_hours")
 
 
@@ -957,7 +998,8 @@ def _check_category_fields(fields: dict) -> None:
 @transaction.atomic
 def category_create(*, slug: str, name: str, min_quorum_percent: int = 10,
                     min_threshold: str = tally.MAJORITY, min_voting_hours: int = 72,
-                    actor=None) -> Category:
+                    actor) -> Category:
+    _require(rules.may_manage_categories(actor), _CATEGORIES)
     fields = {"name": name, "min_quorum_percent": min_quorum_percent,
               "min_threshold": min_threshold, "min_voting_hours": min_voting_hours}
     if not slug:
@@ -973,9 +1015,10 @@ def category_create(*, slug: str, name: str, min_quorum_percent: int = 10,
 
 
 @transaction.atomic
-def category_update(*, category: Category, actor=None, **changes) -> Category:
+def category_update(*, category: Category, actor, **changes) -> Category:
     """Change a category's floors. The slug stays (proposals and the API name it). The audit
     record keeps the old and the new value of each changed field."""
+    _require(rules.may_manage_categories(actor), _CATEGORIES)
     unknown = sorted(set(changes) - set(CATEGORY_FIELDS))
     if unknown:
         raise InvalidInput(f"These fields of a category cannot be changed: {', '.join(unknown)}.",

@@ -3,17 +3,19 @@ emails go out through coop.tasks.notices_email (retried, never sent twice)."""
 
 from celery import shared_task
 
+from coop.actors import CLOSE_DUE_VOTES, SEND_DUE_REMINDERS
+
 from . import services
 
 
 @shared_task
 def close_due_votes() -> list[int]:
-    return services.close_due_votes()
+    return services.close_due_votes(actor=CLOSE_DUE_VOTES)
 
 
 @shared_task
 def send_due_reminders() -> int:
-    return services.reminders_send_due()
+    return services.reminders_send_due(actor=SEND_DUE_REMINDERS)
 
 
 @shared_task

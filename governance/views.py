@@ -7,6 +7,7 @@ with a redirect (and a message) and an htmx POST with the partial it swaps."""
 
 import csv
 import random
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import wraps
@@ -14,7 +15,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +30,7 @@ from coop.pagination import CountlessPage
 from membership.models import Member
 from membership.selectors import member_of
 
-from . import enactments, selectors, services, tally
+from . import enactments, rules, selectors, services, tally
 from .forms import (
     BallotForm,
     CancelForm,
@@ -46,17 +47,7 @@ from .forms import (
 from .models import Ballot, Comment, Elector, Method, Proposal, SecretBallot
 
 PAGE_SIZE = 20
-# services.proposal_update: the text and the deadline may change until voting opens.
-EDITABLE_STATUSES = (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION)
-CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
-CHOICE_LABELS = {
-    "yes": "Yes",
-    "no": "No",
-    "abstain": "Abstain",
-    "agree": "Agree",
-    "disagree": "Disagree",
-    "block": "Block",
-}
+CHOICE_LABELS = rules.CHOICE_LABELS  # kept importable from here; the words live in rules
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -79,31 +70,30 @@ def _render(request, template: str, context: dict, *, partial: str | None = None
 
 @dataclass
 class Viewer:
-    """Who looks at a page: the signed-in user, their member row (if any) and what they may do."""
+    """Who looks at a page: the signed-in user, their member row (if any) and what they may
+    do, as governance.rules says (the templates read these properties)."""
 
     user: object
     member: Member | None
 
     @property
     def is_staff(self) -> bool:
-        return bool(self.user.is_staff)
+        return rules.is_staff(self.user)
 
     @property
     def may_read(self) -> bool:
-        return self.is_staff or (self.member is not None and self.member.status in CURRENT_STATUSES)
+        return rules.may_read(self.user)
 
     @property
     def may_propose(self) -> bool:
-        return self.is_staff or (
-            self.member is not None and self.member.status == Member.Status.ACTIVE
-        )
+        return rules.may_propose(self.user)
 
     def is_author(self, proposal: Proposal) -> bool:
-        return self.member is not None and proposal.author_id == self.member.pk
+        return rules.is_author(self.user, proposal)
 
     def may_edit(self, proposal: Proposal) -> bool:
         """Who services.proposal_update lets edit (its author or staff), whatever the status."""
-        return self.is_staff or self.is_author(proposal)
+        return rules.may_edit(self.user, proposal)
 
 
 def _viewer(request) -> Viewer:
@@ -131,10 +121,7 @@ def _members_only(request):
 def _proposal_or_404(viewer: Viewer, pk: int) -> Proposal:
     proposal = Proposal.objects.select_related("category", "author").filter(pk=pk).first()
     # A draft is its author's (and staff's) alone; to others it does not exist.
-    if proposal is None or (
-        proposal.status == Proposal.Status.DRAFT
-        and not (viewer.is_staff or viewer.is_author(proposal))
-    ):
+    if proposal is None or not rules.can_see_proposal(viewer.user, proposal):
         raise Http404("No such proposal.")
     return proposal
 
@@ -157,8 +144,7 @@ def _proposal_list(*, viewer: Viewer, show: str):
         proposals = proposals.annotate(
             my_elector=Exists(mine), my_voted=Exists(mine.filter(voted_at__isnull=False))
         )
-    if not viewer.is_staff:
-        proposals = proposals.filter(~Q(status=Proposal.Status.DRAFT) | Q(author=viewer.member))
+    proposals = rules.visible_proposals(viewer.user, proposals)
     if show == "my_vote":
         proposals = proposals.filter(status=Proposal.Status.VOTING)
         if viewer.member is None:
@@ -265,9 +251,7 @@ def proposal_new(request):
         form = ProposalForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            author = viewer.member if viewer.member and viewer.may_propose else None
-            if author is not None and author.status != Member.Status.ACTIVE:
-                author = None  # staff who are not (active) members propose in their own name
+            author = viewer.member  # a person proposes as its author (rules.may_propose)
             try:
                 proposal = services.proposal_create(
                     title=data["title"],
@@ -372,7 +356,7 @@ def proposal_edit(request, viewer: Viewer, proposal: Proposal):
     if not viewer.may_edit(proposal):
         raise Http404("Only the proposal's author and staff can edit it.")
     detail_url = reverse("governance:detail", args=[proposal.pk])
-    if proposal.status not in EDITABLE_STATUSES:
+    if not rules.is_editable(proposal):
         if request.method == "POST":
             return _edit_refused(request, proposal)
         messages.error(request, _frozen_message(proposal))
@@ -413,12 +397,7 @@ def proposal_edit(request, viewer: Viewer, proposal: Proposal):
 def _detail_context(request, viewer: Viewer, proposal: Proposal, **extra) -> dict:
     options = list(proposal.options.all())
     elector = _my_elector(proposal, viewer)
-    may_vote = (
-        proposal.is_open
-        and elector is not None
-        and viewer.member is not None
-        and viewer.member.status == Member.Status.ACTIVE
-    )
+    may_vote = proposal.is_open and elector is not None and rules.may_vote(viewer.member)
     ballot_form = extra.pop("ballot_form", None)
     if may_vote and ballot_form is None:
         ballot_form = BallotForm(
@@ -431,7 +410,7 @@ def _detail_context(request, viewer: Viewer, proposal: Proposal, **extra) -> dic
         "options": options,
         "viewer": viewer,
         "is_author": viewer.is_author(proposal),
-        "may_edit": viewer.may_edit(proposal) and proposal.status in EDITABLE_STATUSES,
+        "may_edit": viewer.may_edit(proposal) and rules.is_editable(proposal),
         "elector": elector,
         "may_vote": may_vote,
         "ballot_form": ballot_form,
@@ -441,9 +420,8 @@ def _detail_context(request, viewer: Viewer, proposal: Proposal, **extra) -> dic
         "turnout": _turnout(proposal) if proposal.is_open else None,
         "comments": _comment_tree(proposal),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
-        "may_comment": viewer.member is not None
-        and viewer.member.status in CURRENT_STATUSES
-        and proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.WITHDRAWN),
+        "may_comment": rules.may_comment(viewer.member)
+        and rules.is_open_for_discussion(proposal),
         "cancel_form": CancelForm(),
         "statement_form": StatementForm(initial={"statement": proposal.outcome_statement}),
         "implementation_form": ImplementationForm(initial={"on": timezone.localdate()}),
@@ -586,18 +564,24 @@ def comment_post(request, viewer: Viewer, proposal: Proposal):
 
 # --- lifecycle actions (author and staff) -------------------------------------------------
 
-AUTHOR_ACTIONS = {"submit", "withdraw", "open"}
-STAFF_ACTIONS = {"open", "close", "cancel", "statement", "implementation"}
+# Each action's rule (the services check it again, whatever the face).
+ACTION_RULES = {
+    "submit": rules.may_submit,
+    "withdraw": rules.may_withdraw,
+    "open": rules.may_open,
+    "close": rules.may_close,
+    "cancel": rules.may_cancel,
+    "statement": rules.may_follow_up,
+    "implementation": rules.may_follow_up,
+}
 
 
 @login_required
 @require_POST
 @_readable_proposal
 def proposal_action(request, viewer: Viewer, proposal: Proposal, action: str):
-    allowed = (viewer.is_staff and action in STAFF_ACTIONS | AUTHOR_ACTIONS) or (
-        viewer.is_author(proposal) and action in AUTHOR_ACTIONS
-    )
-    if not allowed:
+    rule = ACTION_RULES.get(action)
+    if rule is None or not rule(viewer.user, proposal):
         raise Http404("No such action.")
     detail_url = reverse("governance:detail", args=[proposal.pk])
     try:
@@ -661,7 +645,7 @@ def _closed_proposal(request, pk: int):
         return viewer, None
     proposal = _proposal_or_404(viewer, pk)
     # No result (and no ballot) leaves the application before the close.
-    if proposal.status != Proposal.Status.CLOSED or not proposal.result:
+    if not rules.shows_choices(proposal) or not proposal.result:
         raise Http404("The result is published when the vote closes.")
     return viewer, proposal
 
@@ -712,7 +696,7 @@ def proposal_result(request, pk: int):
     options = {str(option.pk): option.label for option in proposal.options.all()}
 
     def name(key) -> str:
-        return options.get(str(key)) or CHOICE_LABELS.get(str(key), str(key))
+        return options.get(str(key)) or rules.choice_label(key)
 
     # PostgreSQL's jsonb does not keep the keys' order: order them by the ballot's own order.
     keys = list(options) if proposal.uses_options else list(tally.CHOICES[proposal.method])
@@ -740,7 +724,8 @@ def proposal_result(request, pk: int):
         chart_title = "Approvals" if proposal.method == Method.APPROVAL else "Votes"
     by_class = []
     for slug, entry in sorted(result["by_class"].items()):
-        class_totals = entry.get("totals")
+        hidden = rules.hides_class(secret=proposal.secret, cast=entry.get("cast", 0))
+        class_totals = None if hidden else entry.get("totals")
         by_class.append(
             {
                 "slug": slug,
@@ -768,7 +753,7 @@ def proposal_result(request, pk: int):
             "receipt": services.receipt_for(proposal.pk, viewer.member.pk)
             if elector is not None and elector.voted_at
             else None,
-            "small_class": services.SMALL_CLASS,
+            "small_class": rules.SMALL_CLASS,
         },
     )
 
@@ -795,6 +780,12 @@ def ballots_csv(request, pk: int):
     )
     # Shuffled, so that the order of the rows says nothing about when or who.
     random.SystemRandom().shuffle(rows)
+    # The class of a ballot is left out where the class's choices are hidden (a secret vote's
+    # class with few voters): the class next to a choice would show what that class chose.
+    per_class = Counter(row[1] for row in rows)
+    hidden = {
+        slug for slug, n in per_class.items() if rules.hides_class(secret=proposal.secret, cast=n)
+    }
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="proposal-{proposal.pk}-ballots.csv"'
     writer = csv.writer(response)
@@ -804,7 +795,7 @@ def ballots_csv(request, pk: int):
             [
                 n,
                 receipt,
-                slug,
+                "" if slug in hidden else slug,
                 choice,
                 _cell("; ".join(labels.get(o, str(o)) for o in approvals)),
                 _cell(" > ".join(labels.get(o, str(o)) for o in ranking)),

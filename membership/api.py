@@ -24,11 +24,19 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coop.api_auth import HasScope, IsSignedInPerson, IsStaffUser, acting_user, actor_of, api_key_of
+from coop.api_auth import (
+    HasScope,
+    IsSignedInPerson,
+    IsStaffUser,
+    acting_user,
+    actor_of,
+    api_key_of,
+    key_allows,
+)
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 
-from . import selectors, services
+from . import rules, selectors, services
 from .models import Application, Member, ShareCertificate, SharePayment, StakeholderClass
 
 READ, WRITE = "members:read", "members:write"
@@ -65,11 +73,9 @@ def _visible_member(request, member_number: int, *, key_scope: str = READ) -> Me
     """The member as this caller may see them: a key needs `key_scope`; staff see everyone;
     anybody else sees only themself (another member is 404, like an unknown number)."""
     key = api_key_of(request)
-    if key is not None:
-        if not key.has_scope(key_scope):
-            raise PermissionDenied(f"This API key lacks the scope {key_scope}.")
-        members = selectors.members_for_api()
-    elif request.user.is_staff:
+    if key is not None and not key_allows(key, key_scope):
+        raise PermissionDenied(f"This API key lacks the scope {key_scope}.")
+    if rules.sees_every_member(actor_of(request), scope=key_scope):
         members = selectors.members_for_api()
     else:
         members = selectors.members_for_api(user=acting_user(request))
@@ -285,11 +291,9 @@ class MemberListView(generics.ListAPIView):
             "stakeholder_class": request.query_params.get("stakeholder_class") or None,
         }
         key = api_key_of(request)
-        if key is not None:
-            if not key.has_scope(READ):
-                raise PermissionDenied(f"This API key lacks the scope {READ}.")
-            return selectors.members_for_api(**filters)
-        if request.user.is_staff:
+        if key is not None and not key_allows(key, READ):
+            raise PermissionDenied(f"This API key lacks the scope {READ}.")
+        if rules.sees_every_member(actor_of(request), scope=READ):
             return selectors.members_for_api(**filters)
         return selectors.members_for_api(user=acting_user(request), **filters)
 

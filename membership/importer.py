@@ -471,7 +471,7 @@ def _lock_counters() -> dict[str, Counter]:
 
 
 @transaction.atomic
-def register_import(*, text: str, actor=None, today: date | None = None) -> ImportResult:
+def register_import(*, text: str, actor, today: date | None = None) -> ImportResult:
     """Write the whole register, or nothing if any row is wrong.
 
     Every row is written by the membership services, as a live member's history would be:

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from coop.audit import audit_record
 from coop.counters import counter_take
-from coop.errors import Conflict, InvalidInput
+from coop.errors import Conflict, InvalidInput, NotAllowed
 from coop.locks import lock_user
 from coop.models import Cooperative
 from coop.notices import notice_send
 
+from . import rules
 from .locks import lock_applications, lock_member, lock_stakeholder_class
 from .models import (
     Application,
@@ -29,6 +30,14 @@ from .models import (
     ShareSubscription,
     StakeholderClass,
 )
+
+_REGISTRAR = "Only staff or a partner key with members:write can do this."
+
+
+def _require(allowed: bool, message: str) -> None:
+    """The services check their actor themselves (membership.rules), whatever the face."""
+    if not allowed:
+        raise NotAllowed(message)
 
 
 def _on_commit_email(kind: str, **ids) -> None:
@@ -75,8 +84,7 @@ def application_submit(
             raise Conflict("You are already a member.")
         if Application.objects.filter(user=user, status__in=["pending", "approved"]).exists():
             raise Conflict("You already have an application in progress.")
-    if referred_by is not None and referred_by.status not in (Member.Status.ACTIVE,
-                                                              Member.Status.AWAITING_PAYMENT):
+    if referred_by is not None and not rules.is_current(referred_by):
         raise InvalidInput("The referring member must be a current member.",
                            errors={"referred_by": ["Not a current member."]})
     if organisation_name and not registration_number:
@@ -143,9 +151,10 @@ def _check_approval_date(applications: list[Application], on: date, today: date)
 
 
 @transaction.atomic
-def applications_approve(*, application_ids: list[int], actor=None,
+def applications_approve(*, application_ids: list[int], actor,
                          on: date | None = None) -> list[Member]:
     """Approve applications together: numbered in the order they were submitted."""
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     today = timezone.localdate()
     on = on or today
     applications = _lock_pending(application_ids)
@@ -154,7 +163,7 @@ def applications_approve(*, application_ids: list[int], actor=None,
     _check_approval_date(applications, on, today)
     numbers = counter_take(name="member_number", count=len(applications))
     members = []
-    decided_by = actor if getattr(actor, "is_staff", False) else None
+    decided_by = rules.staff_or_none(actor)
     for application, number in zip(applications, numbers, strict=True):
         application.status = Application.Status.APPROVED
         application.decided_at = timezone.now()
@@ -189,12 +198,13 @@ def applications_approve(*, application_ids: list[int], actor=None,
     return members
 
 
-def application_approve(*, application: Application, actor=None) -> Member:
+def application_approve(*, application: Application, actor) -> Member:
     return applications_approve(application_ids=[application.pk], actor=actor)[0]
 
 
 @transaction.atomic
-def application_reject(*, application: Application, reason: str, actor=None) -> Application:
+def application_reject(*, application: Application, reason: str, actor) -> Application:
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     if not reason or not reason.strip():
         raise InvalidInput("Say why the application is rejected.",
                            errors={"reason": ["This field is required."]})
@@ -202,7 +212,7 @@ def application_reject(*, application: Application, reason: str, actor=None) -> 
     application.status = Application.Status.REJECTED
     application.rejection_reason = reason.strip()
     application.decided_at = timezone.now()
-    application.decided_by = actor if getattr(actor, "is_staff", False) else None
+    application.decided_by = rules.staff_or_none(actor)
     application.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
     audit_record(action="application.rejected", object_type="application",
                  object_id=application.pk, actor=actor, facts={})
@@ -314,16 +324,17 @@ def _parse_amount(amount_minor) -> int:
 
 @transaction.atomic
 def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
-                         reference: str = "", actor=None,
+                         reference: str = "", actor,
                          certificate_numbers: list[int] | None = None,
                          imported: bool = False) -> SharePayment:
     """Record money paid for shares; the shares it completes are issued on paid_on.
 
     The register import passes `certificate_numbers` (the numbers its file gives the shares
     this payment completes) and `imported=True` (history: no emails)."""
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     amount_minor = _parse_amount(amount_minor)
     member = _lock_member(member)
-    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+    if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has {member.status}; no payment accepted.")
     # The money pays for shares of this member: the subscription, its frozen price and the
     # shares the payment completes (issued on paid_on) all start at admission (RULES.md §1), so
@@ -343,7 +354,7 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
         raise InvalidInput(message, errors={"amount_minor": [message]})
     payment = SharePayment.objects.create(
         member=member, amount_minor=amount_minor, paid_on=paid_on, reference=reference,
-        recorded_by=actor if getattr(actor, "is_staff", False) else None,
+        recorded_by=rules.staff_or_none(actor),
     )
     member.paid_minor += amount_minor
     audit_record(action="payment.recorded", object_type="member", object_id=member.member_number,
@@ -382,8 +393,9 @@ def _check_reversal_date(member: Member, payment: SharePayment, on: date, today:
 
 
 @transaction.atomic
-def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
+def share_payment_reverse(*, payment: SharePayment, reason: str, actor,
                           on: date | None = None) -> SharePayment:
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     if not reason or not reason.strip():
         raise InvalidInput("Say why the payment is reversed.",
                            errors={"reason": ["This field is required."]})
@@ -393,7 +405,7 @@ def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
         raise Conflict("A reversal cannot itself be reversed.")
     if SharePayment.objects.filter(reverses=payment).exists():
         raise Conflict("This payment was already reversed.")
-    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+    if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has {member.status}; its capital is "
                        f"being redeemed instead.")
     today = timezone.localdate()
@@ -402,7 +414,7 @@ def share_payment_reverse(*, payment: SharePayment, reason: str, actor=None,
     reversal = SharePayment.objects.create(
         member=member, kind=SharePayment.Kind.REVERSAL, amount_minor=payment.amount_minor,
         paid_on=on, reference=payment.reference, reverses=payment, reason=reason.strip(),
-        recorded_by=actor if getattr(actor, "is_staff", False) else None,
+        recorded_by=rules.staff_or_none(actor),
     )
     member.paid_minor -= payment.amount_minor
     audit_record(action="payment.reversed", object_type="member", object_id=member.member_number,
@@ -448,19 +460,21 @@ def _check_exit_date(member: Member, on: date, today: date) -> None:
 
 
 @transaction.atomic
-def member_exit(*, member: Member, reason: str = "", actor=None,
+def member_exit(*, member: Member, actor, reason: str = "",
                 on: date | None = None, imported: bool = False,
                 redemption_status: str = Redemption.Status.REQUESTED) -> ExitResult:
     """Resignation, effective at once; capital redeemed at the price paid.
 
     The register import passes `imported=True` and the redemption's state as its file says
     (an old exit's capital is usually paid back already)."""
+    _require(rules.may_exit(actor, member),
+             "A member resigns themself; staff or a members:write key record a resignation.")
     if redemption_status not in Redemption.Status.values:
         raise InvalidInput(f"{redemption_status!r} is not a redemption status.",
                            errors={"redemption_status": [
                                f"Must be one of: {', '.join(Redemption.Status.values)}."]})
     member = _lock_member(member)
-    if member.status not in (Member.Status.AWAITING_PAYMENT, Member.Status.ACTIVE):
+    if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has already {member.status}.")
     today = timezone.localdate()
     on = on or today
@@ -491,7 +505,9 @@ def member_exit(*, member: Member, reason: str = "", actor=None,
 
 
 @transaction.atomic
-def member_directory_visibility_set(*, member: Member, visible: bool, actor=None) -> Member:
+def member_directory_visibility_set(*, member: Member, visible: bool, actor) -> Member:
+    _require(rules.may_set_directory_visibility(actor, member),
+             "Only the member (or staff) chooses whether they are listed.")
     Member.objects.filter(pk=member.pk).update(directory_visible=visible)
     member.directory_visible = visible
     audit_record(action="member.directory_visibility", object_type="member",
@@ -527,7 +543,8 @@ def profile_update(*, user, full_name: str, actor=None):
 
 
 @transaction.atomic
-def stakeholder_class_create(*, actor=None, **fields) -> StakeholderClass:
+def stakeholder_class_create(*, actor, **fields) -> StakeholderClass:
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     if StakeholderClass.objects.filter(slug=fields.get("slug")).exists():
         raise Conflict(f"A class with slug {fields.get('slug')!r} already exists.",
                        errors={"slug": ["Already exists."]})
@@ -569,13 +586,14 @@ def _check_class_fields(fields: dict) -> None:
 
 
 @transaction.atomic
-def stakeholder_class_update(*, stakeholder_class: StakeholderClass, actor=None,
+def stakeholder_class_update(*, stakeholder_class: StakeholderClass, actor,
                              **changes) -> StakeholderClass:
     """Change a class. The slug never changes (members and the API know the class by it).
 
     A new share price applies to later admissions only: each ShareSubscription froze the price
     at approval (or import), and payments, certificates and redemptions read that frozen price.
     The audit record keeps the old and the new value of each changed field."""
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     unknown = sorted(set(changes) - set(CLASS_FIELDS))
     if unknown:
         raise InvalidInput(f"These fields of a class cannot be changed: {', '.join(unknown)}.",
@@ -606,10 +624,11 @@ MEMBER_DETAIL_FIELDS = ("name", "email", "contact_person", "registration_number"
 
 
 @transaction.atomic
-def member_details_update(*, member: Member, changes: dict, actor=None) -> Member:
+def member_details_update(*, member: Member, changes: dict, actor) -> Member:
     """Change a member's contact details (what the admin lets staff edit), or the referrer an
     imported register names. Numbers, class, shares, status and dates belong to the other
     services; directory visibility to member_directory_visibility_set."""
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     unknown = sorted(set(changes) - set(MEMBER_DETAIL_FIELDS))
     if unknown:
         raise InvalidInput(f"These member fields are not details: {', '.join(unknown)}.",
@@ -669,7 +688,7 @@ def member_import(
     directory_visible: bool = True,
     referred_by: Member | None = None,
     certificate_numbers: list[int] | None = None,
-    actor=None,
+    actor,
 ) -> Member:
     """Admit a member of an imported register: the number, the admission date and the share
     price its file gives (the price the member subscribed at then), no application.
@@ -677,6 +696,7 @@ def member_import(
     What happened after admission goes through the same services as live members:
     share_payment_record and member_exit with `imported=True`. Free shares (price 0) are
     issued here, on joined_on, under the `certificate_numbers` given. Nobody is emailed."""
+    _require(rules.may_manage_register(actor), _REGISTRAR)
     shares = _check_shares(stakeholder_class, shares)
     errors: dict[str, list[str]] = {}
     if isinstance(member_number, bool) or not isinstance(member_number, int) or member_number < 1:

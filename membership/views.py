@@ -16,11 +16,10 @@ from coop.models import Cooperative
 from coop.money import format_minor as money  # minor units as text: "1,250.00 EUR"
 from coop.pagination import CountlessPage
 
-from . import selectors, services
+from . import rules, selectors, services
 from .forms import ApplicationForm, DirectoryFilterForm, ProfileNameForm, add_service_error
 from .models import Application, Member, ShareCertificate, StakeholderClass
 
-CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
 DIRECTORY_PAGE_SIZE = 25
 
 
@@ -51,8 +50,6 @@ def _member_of(user) -> Member | None:
     return member
 
 
-def _is_current_member(member: Member | None) -> bool:
-    return member is not None and member.status in CURRENT_STATUSES
 
 
 def _class_rows(currency: str) -> list[dict]:
@@ -107,7 +104,7 @@ def apply(request):
 @login_required
 def directory(request):
     viewer = _member_of(request.user)
-    if not (request.user.is_staff or _is_current_member(viewer)):
+    if not rules.may_see_directory(request.user, viewer):
         return render(request, "membership/members_only.html", status=403)
     form = DirectoryFilterForm(request.GET)
     q, stakeholder_class = "", None
@@ -131,7 +128,7 @@ def certificate(request, number: int):
             .select_related("member__stakeholder_class", "member__subscription")
             .filter(certificate_number=number).first())
     # Someone else's certificate answers like a missing one: numbers are not to be probed.
-    if cert is None or not (request.user.is_staff or cert.member.user_id == request.user.pk):
+    if cert is None or not rules.may_see_certificate(request.user, cert):
         raise Http404("No such certificate.")
     cooperative = Cooperative.current()
     return render(request, "membership/certificate.html", {

@@ -12,6 +12,7 @@ from coop.models import Notice
 from governance import services as governance
 from tests import flaky_mail
 from tests import notices as notice_rows
+from tests.governance.factories import TEST_JOB
 from tests.governance.test_services import active_members, new_proposal
 from tests.membership.factories import StaffFactory, UserFactory
 
@@ -119,7 +120,8 @@ def test_plain_text_emails_are_not_html_escaped(settings, mailoutbox,
     active_members(1)
     flaky_mail.use(settings, flaky_mail.Script())
     with django_capture_on_commit_callbacks(execute=True):
-        proposal = governance.proposal_open(proposal=new_proposal(title='Tea & "biscuits"'))
+        proposal = governance.proposal_open(actor=TEST_JOB,
+                                            proposal=new_proposal(title='Tea & "biscuits"'))
     (message,) = [m for m in mailoutbox if "Voting is open" in m.subject]
     assert message.subject == f'[{settings.COOP_NAME}] Voting is open: Tea & "biscuits"'
     assert message.body == (

@@ -9,8 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from coop.actors import CLOSE_DUE_VOTES
 from governance import services
 from governance.models import Ballot, Category, Proposal
+from tests.governance.factories import TEST_JOB
 from tests.membership.factories import StakeholderClassFactory, UserFactory, make_member
 
 from .conftest import DESKTOP, PHONE, SCREENSHOTS
@@ -42,10 +44,10 @@ def open_vote(author, **rules) -> Proposal:
         defaults={"name": "General", "min_quorum_percent": 10, "min_threshold": "majority",
                   "min_voting_hours": 72},
     )
-    proposal = services.proposal_create(
+    proposal = services.proposal_create(actor=TEST_JOB,
         category=general,
         author=author, closes_at=timezone.now() + timedelta(days=4), **rules)
-    return services.proposal_open(proposal=proposal)
+    return services.proposal_open(actor=TEST_JOB, proposal=proposal)
 
 
 def test_a_member_votes_changes_the_vote_and_sees_the_result_on_a_phone(new_page, console):
@@ -89,7 +91,7 @@ def test_a_member_votes_changes_the_vote_and_sees_the_result_on_a_phone(new_page
     # The deadline passes and the job closes the vote.
     Proposal.objects.filter(pk=proposal.pk).update(
         closes_at=timezone.now() - timedelta(seconds=1))
-    assert services.close_due_votes() == [proposal.pk]
+    assert services.close_due_votes(actor=CLOSE_DUE_VOTES) == [proposal.pk]
     page.reload()
     page.get_by_role("link", name="See the result").first.click()
     expect(page.get_by_role("heading", name="Result: Buy a cargo bike for deliveries")

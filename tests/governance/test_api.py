@@ -12,8 +12,8 @@ from coop.models import AuditRecord, PartnerApiKey
 from governance import services
 from governance.models import Ballot, BallotRevision, Elector, Proposal, SecretBallot
 from membership import services as membership_services
-from tests.governance.factories import make_proposal, open_proposal
-from tests.membership.factories import StaffFactory, UserFactory, make_member
+from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
+from tests.membership.factories import REGISTRAR, StaffFactory, UserFactory, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -285,7 +285,8 @@ def test_who_cannot_vote(electors):
     late = make_member(paid=False)  # awaiting payment on the record date...
     never = make_member(paid=False)  # ...and still so
     proposal = open_proposal()
-    membership_services.share_payment_record(  # ...admitted (active) after the vote opened
+    membership_services.share_payment_record(actor=REGISTRAR,
+                                               # ...admitted (active) after the vote opened
         member=late, amount_minor=late.subscription.total_minor,
         paid_on=timezone.localdate(), reference="late")
     late.refresh_from_db()
@@ -369,7 +370,7 @@ def test_voting_after_the_close_or_the_deadline_or_a_cancel_is_refused(voter):
     late = open_proposal()
     expire(late)
     cancelled = open_proposal()
-    services.proposal_cancel(proposal=cancelled, reason="Wrong text.")
+    services.proposal_cancel(actor=TEST_JOB, proposal=cancelled, reason="Wrong text.")
     not_yet = make_proposal()
     for proposal in (closed, late, cancelled, not_yet):
         response = client_for(voter.user).post(f"{BASE}/proposals/{proposal.pk}/ballots/",
@@ -475,7 +476,7 @@ def test_approval_result_has_winners_and_rounds(voter, electors):
     for member, approvals in zip(electors, [[a], [a, b], [b, a]], strict=True):
         client_for(member.user).post(f"{BASE}/proposals/{proposal.pk}/ballots/",
                                      {"approvals": approvals}, format="json")
-    services.proposal_close(proposal=proposal)
+    services.proposal_close(actor=TEST_JOB, proposal=proposal)
     body = client_for(voter.user).get(f"{BASE}/proposals/{proposal.pk}/result/").json()
     assert body["winners"] == [a] and isinstance(body["rounds"], list)
     assert body["totals"][str(a)] == 3
@@ -604,7 +605,7 @@ def _populate(proposals: int, extra_electors: int) -> None:
             proposal = open_proposal(title=f"Closed {i}", early_close_allowed=True)
             for elector in Elector.objects.filter(proposal=proposal)[:2]:
                 services.ballot_cast(proposal=proposal, member=elector.member, choice="yes")
-            services.proposal_close(proposal=proposal)
+            services.proposal_close(actor=TEST_JOB, proposal=proposal)
         else:
             proposal = open_proposal(title=f"Secret {i}", secret=True)
             for elector in Elector.objects.filter(proposal=proposal)[:3]:

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from coop.models import AuditRecord
 from governance import services
 from governance.models import Comment, Elector, ImplementationUpdate, Proposal
-from tests.governance.factories import make_proposal, open_proposal
+from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
 from tests.governance.test_api import BASE, api_key, assert_problem, client_for
 from tests.membership.factories import StaffFactory, UserFactory, make_member
 
@@ -33,7 +33,7 @@ def closed(choice: str) -> Proposal:
     proposal = open_proposal(early_close_allowed=True)
     for elector in Elector.objects.filter(proposal=proposal).select_related("member"):
         services.ballot_cast(proposal=proposal, member=elector.member, choice=choice)
-    return services.proposal_close(proposal=proposal)
+    return services.proposal_close(actor=TEST_JOB, proposal=proposal)
 
 
 def comments_url(proposal) -> str:

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from coop.actors import CLOSE_DUE_VOTES, SEND_DUE_REMINDERS
 from coop.errors import Conflict
 from coop.models import AuditRecord
 from governance import services
@@ -114,7 +115,8 @@ def test_the_deadline_job_twice_at_once_closes_each_vote_once():
             services.ballot_cast(proposal=proposal, member=member, choice="yes")
     later = max(p.closes_at for p in proposals) + timedelta(minutes=1)
 
-    outcomes = run_together([lambda: services.close_due_votes(now=later)] * 2)
+    outcomes = run_together([lambda: services.close_due_votes(actor=CLOSE_DUE_VOTES,
+                                                              now=later)] * 2)
 
     assert all(ok for ok, _ in outcomes), outcomes
     first, second = (value for _, value in outcomes)
@@ -133,7 +135,8 @@ def test_the_reminder_job_twice_at_once_sends_one_round():
     services.ballot_cast(proposal=proposal, member=members[0], choice="yes")
     moment = proposal.closes_at - timedelta(hours=2)
 
-    outcomes = run_together([lambda: services.reminders_send_due(now=moment)] * 2)
+    outcomes = run_together([lambda: services.reminders_send_due(actor=SEND_DUE_REMINDERS,
+                                                                 now=moment)] * 2)
 
     assert all(ok for ok, _ in outcomes), outcomes
     assert sorted(value for _, value in outcomes) == [0, 9]

@@ -17,6 +17,7 @@ from coop import tasks as coop_tasks
 from governance import services, tasks
 from governance.models import Proposal
 from tests import flaky_mail, notices
+from tests.governance.factories import TEST_JOB
 from tests.governance.test_services import (
     active_members,
     ensure_categories,
@@ -53,13 +54,13 @@ def email_again(proposal, kind):
 
 def open_with_notifications(capture) -> Proposal:
     with capture(execute=True):
-        return services.proposal_open(proposal=new_proposal())
+        return services.proposal_open(actor=TEST_JOB, proposal=new_proposal())
 
 
 def open_without_email() -> Proposal:
     """Opened, with its electors' notices written (the task that writes them, run here), and
     their email not sent: the test runs the email task itself."""
-    proposal = services.proposal_open(proposal=new_proposal())  # its on_commit tasks don't run
+    proposal = services.proposal_open(actor=TEST_JOB, proposal=new_proposal())  # no on_commit
     tasks.notify_electors.delay(proposal.pk, "governance.vote_opened")
     return proposal
 
@@ -294,7 +295,7 @@ def test_a_real_worker_retries_a_dropped_connection(flaky_worker):
     members = active_members(4)
 
     # Committed (transactional test), so the notification goes through the broker to the worker.
-    proposal = services.proposal_open(proposal=new_proposal())
+    proposal = services.proposal_open(actor=TEST_JOB, proposal=new_proposal())
 
     def all_emailed():
         return len(emailed(proposal, "vote_opened")) == 4

@@ -20,6 +20,7 @@ from coop.errors import Conflict, InvalidInput
 from coop.models import AuditRecord, Notice
 from governance import enactments, services, tasks
 from governance.models import Category, Elector, Proposal
+from tests.governance.factories import TEST_JOB
 from tests.governance.test_services import (
     active_members,
     cast_all,
@@ -244,7 +245,7 @@ def test_the_enactment_is_edited_while_in_discussion_and_frozen_when_voting_open
         "", None, E.NONE)
     services.proposal_update(proposal=proposal, actor=staff, enacts=enacts(percent=45))
 
-    services.proposal_open(proposal=proposal)
+    services.proposal_open(actor=TEST_JOB, proposal=proposal)
     with pytest.raises(Conflict, match="frozen"):
         services.proposal_update(proposal=proposal, actor=staff, enacts=enacts(percent=60))
     with pytest.raises(Conflict, match="frozen"):
@@ -260,7 +261,7 @@ def test_the_enactment_is_checked_again_when_voting_opens(kind, policy):
     # During the discussion the floor becomes what the proposal would set: it changes nothing.
     Category.objects.filter(slug="bylaws").update(min_quorum_percent=40)
     with pytest.raises(InvalidInput, match="already 40"):
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.DISCUSSION and proposal.opens_at is None
     assert not Elector.objects.filter(proposal=proposal).exists()
@@ -270,9 +271,10 @@ def test_the_enactment_is_checked_again_when_voting_opens(kind, policy):
     Category.objects.filter(slug="bylaws").update(min_quorum_percent=30)
     enactments.unregister(kind.slug)
     with pytest.raises(InvalidInput, match="Unknown enactment kind"):
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
     enactments.register(kind)
-    assert services.proposal_open(proposal=proposal).status == Proposal.Status.VOTING
+    assert services.proposal_open(actor=TEST_JOB,
+                                  proposal=proposal).status == Proposal.Status.VOTING
 
 
 # --- at the close -------------------------------------------------------------------------
@@ -281,7 +283,7 @@ def test_the_enactment_is_checked_again_when_voting_opens(kind, policy):
 @pytest.mark.django_db(transaction=True)
 def test_a_passed_proposal_enacts_in_the_close_transaction_and_is_audited(kind, policy):
     members = active_members(3)
-    proposal = services.proposal_open(proposal=carrying(policy))
+    proposal = services.proposal_open(actor=TEST_JOB, proposal=carrying(policy))
     cast_all(proposal, members, choice="yes")
     closed = close_at_deadline(proposal)
 
@@ -310,7 +312,7 @@ def test_nothing_is_enacted_when_it_ends_otherwise(kind, policy, ending):
     if ending == "withdrawn":
         services.proposal_withdraw(proposal=proposal, actor=StaffFactory())
     else:
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
         if ending == "cancelled":
             cast_all(proposal, members, choice="yes")  # it would have passed
             services.proposal_cancel(proposal=proposal, reason="Wrong figures",
@@ -331,7 +333,7 @@ def test_a_failed_enactment_is_recorded_the_close_stands_and_it_is_not_retried(
         failing_kind, policy, caplog, mailoutbox, django_capture_on_commit_callbacks):
     staff = StaffFactory()
     members = active_members(3)
-    proposal = services.proposal_open(
+    proposal = services.proposal_open(actor=TEST_JOB,
         proposal=carrying(policy, enacts=enacts(kind="test_failing_floor")))
     cast_all(proposal, members, choice="yes")
     with (caplog.at_level(logging.ERROR, logger="governance.services"),
@@ -361,8 +363,9 @@ def test_a_failed_enactment_is_recorded_the_close_stands_and_it_is_not_retried(
 
     # Not retried: a second close is refused, the deadline job passes over it.
     with pytest.raises(Conflict):
-        services.proposal_close(proposal=proposal, now=proposal.closes_at + timedelta(hours=1))
-    assert services.proposal_close(proposal=proposal, by_deadline=True,
+        services.proposal_close(actor=TEST_JOB,
+                                proposal=proposal, now=proposal.closes_at + timedelta(hours=1))
+    assert services.proposal_close(actor=TEST_JOB, proposal=proposal, by_deadline=True,
                                    now=proposal.closes_at + timedelta(hours=1)) is None
     assert len(failing_kind.enacted) == 1
     assert len(enacted_records(proposal)) == 1
@@ -370,7 +373,7 @@ def test_a_failed_enactment_is_recorded_the_close_stands_and_it_is_not_retried(
 
 def test_a_kind_gone_by_the_close_is_a_failed_enactment(kind, policy):
     members = active_members(2)
-    proposal = services.proposal_open(proposal=carrying(policy))
+    proposal = services.proposal_open(actor=TEST_JOB, proposal=carrying(policy))
     cast_all(proposal, members, choice="yes")
     enactments.unregister(kind.slug)
     closed = close_at_deadline(proposal)
@@ -400,12 +403,12 @@ def proposal_opened_hours_ago(policy, hours: int) -> Proposal:
     """A vote opened `hours` ago whose 96-hour period is over."""
     opened = timezone.now() - timedelta(hours=hours)
     proposal = new_proposal(category=policy, enacts=enacts(), now=opened, hours=96)
-    return services.proposal_open(proposal=proposal, now=opened)
+    return services.proposal_open(actor=TEST_JOB, proposal=proposal, now=opened)
 
 
 def test_a_proposal_without_an_enactment_closes_as_before(kind):
     members = active_members(2)
-    proposal = services.proposal_open(proposal=new_proposal())
+    proposal = services.proposal_open(actor=TEST_JOB, proposal=new_proposal())
     cast_all(proposal, members, choice="yes")
     closed = close_at_deadline(proposal)
     assert (closed.outcome, closed.enactment_status) == ("passed", E.NONE)

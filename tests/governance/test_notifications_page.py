@@ -15,7 +15,7 @@ from coop.models import Notice
 from governance import services
 from governance.models import Proposal
 from tests import notices
-from tests.governance.factories import make_proposal, open_proposal
+from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
 from tests.membership.factories import (
     StaffFactory,
     StakeholderClassFactory,
@@ -81,7 +81,8 @@ def test_my_notifications_newest_first_each_linking_to_its_proposal(
         services.comment_post(proposal=theirs, member=crew[2], body="Blue.")  # crew[1]'s
         open_proposal(mine)
     with django_capture_on_commit_callbacks(execute=True):
-        services.proposal_close(proposal=mine, now=mine.closes_at + timedelta(minutes=1))
+        services.proposal_close(actor=TEST_JOB,
+                                proposal=mine, now=mine.closes_at + timedelta(minutes=1))
     base = timezone.now() - timedelta(hours=3)
     order = {"governance.comment": 0, "governance.vote_opened": 1, "governance.result": 2}
     for note in Notice.objects.all():

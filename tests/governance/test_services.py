@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from coop.actors import CLOSE_DUE_VOTES, SEND_DUE_REMINDERS
 from coop.errors import Conflict, InvalidInput, NotAllowed
 from coop.models import AuditRecord
 from governance import services, tally
@@ -23,7 +24,8 @@ from governance.models import (
 )
 from membership import services as membership_services
 from membership.models import Member
-from tests.membership.factories import StaffFactory, StakeholderClassFactory, make_member
+from tests.governance.factories import TEST_JOB
+from tests.membership.factories import REGISTRAR, StaffFactory, StakeholderClassFactory, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +57,12 @@ def new_proposal(*, hours: int = 96, now=None, **rules) -> Proposal:
     now = now or timezone.now()
     rules.setdefault("title", "Buy a shared scanner")
     rules.setdefault("body", "A large-format scanner for the archive.")
-    return services.proposal_create(closes_at=now + timedelta(hours=hours), now=now, **rules)
+    return services.proposal_create(actor=TEST_JOB,
+                                    closes_at=now + timedelta(hours=hours), now=now, **rules)
 
 
 def open_proposal(**rules) -> Proposal:
-    return services.proposal_open(proposal=new_proposal(**rules))
+    return services.proposal_open(actor=TEST_JOB, proposal=new_proposal(**rules))
 
 
 def cast_all(proposal, members, **ballot):
@@ -68,7 +71,7 @@ def cast_all(proposal, members, **ballot):
 
 
 def close_at_deadline(proposal) -> Proposal:
-    closed = services.proposal_close(proposal=proposal, by_deadline=True,
+    closed = services.proposal_close(actor=CLOSE_DUE_VOTES, proposal=proposal, by_deadline=True,
                                      now=proposal.closes_at + timedelta(seconds=1))
     assert closed is not None
     closed.refresh_from_db()
@@ -88,14 +91,14 @@ def test_draft_discussion_voting_closed():
     assert proposal.status == Proposal.Status.DRAFT and proposal.discussion_at is None
 
     with pytest.raises(Conflict):  # a draft is not open to a vote yet
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
     services.proposal_update(proposal=proposal, actor=author.user, title="Buy two scanners")
     services.proposal_submit(proposal=proposal, actor=author.user)
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.DISCUSSION and proposal.discussion_at
     assert proposal.title == "Buy two scanners"
 
-    services.proposal_open(proposal=proposal)
+    services.proposal_open(actor=TEST_JOB, proposal=proposal)
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.VOTING and proposal.opens_at
     assert proposal.electorate_size == 4
@@ -132,7 +135,7 @@ def test_withdrawn_before_voting_only():
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.WITHDRAWN
     with pytest.raises(Conflict):
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
 
     voting = open_proposal(author=author)
     with pytest.raises(Conflict):
@@ -146,9 +149,10 @@ def test_cancelled_during_voting_with_a_reason_and_no_result():
     proposal = open_proposal()
     services.ballot_cast(proposal=proposal, member=members[0], choice="yes")
     with pytest.raises(InvalidInput) as error:
-        services.proposal_cancel(proposal=proposal, reason="  ")
+        services.proposal_cancel(actor=TEST_JOB, proposal=proposal, reason="  ")
     assert "reason" in error.value.errors
-    services.proposal_cancel(proposal=proposal, reason="The supplier went bankrupt.")
+    services.proposal_cancel(actor=TEST_JOB,
+                             proposal=proposal, reason="The supplier went bankrupt.")
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.CANCELLED
     assert proposal.cancel_reason == "The supplier went bankrupt."
@@ -156,8 +160,9 @@ def test_cancelled_during_voting_with_a_reason_and_no_result():
     with pytest.raises(Conflict):
         services.ballot_cast(proposal=proposal, member=members[1], choice="no")
     with pytest.raises(Conflict):
-        services.proposal_close(proposal=proposal, now=proposal.closes_at + timedelta(hours=1))
-    assert services.proposal_close(proposal=proposal, by_deadline=True,
+        services.proposal_close(actor=TEST_JOB,
+                                proposal=proposal, now=proposal.closes_at + timedelta(hours=1))
+    assert services.proposal_close(actor=CLOSE_DUE_VOTES, proposal=proposal, by_deadline=True,
                                    now=proposal.closes_at + timedelta(hours=1)) is None
 
 
@@ -182,7 +187,7 @@ def test_early_close_only_when_allowed():
     with pytest.raises(Conflict):
         services.proposal_close(proposal=strict, actor=StaffFactory())
     # The deadline job quietly leaves a vote that is not due.
-    assert services.proposal_close(proposal=strict, by_deadline=True) is None
+    assert services.proposal_close(actor=CLOSE_DUE_VOTES, proposal=strict, by_deadline=True) is None
     strict.refresh_from_db()
     assert strict.status == Proposal.Status.VOTING
 
@@ -244,7 +249,7 @@ def test_open_rechecks_the_voting_period():
     now = timezone.now()
     proposal = new_proposal(now=now, hours=80)
     with pytest.raises(InvalidInput):  # the discussion ate into the voting period
-        services.proposal_open(proposal=proposal, now=now + timedelta(hours=10))
+        services.proposal_open(actor=TEST_JOB, proposal=proposal, now=now + timedelta(hours=10))
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.DISCUSSION
     assert not Elector.objects.exists()
@@ -263,7 +268,7 @@ def test_electorate_frozen_at_open():
     assert set(Elector.objects.filter(proposal=proposal).values_list("member_id", flat=True)) \
         == {m.pk for m in early}
 
-    membership_services.share_payment_record(member=unpaid, amount_minor=1000,
+    membership_services.share_payment_record(actor=REGISTRAR, member=unpaid, amount_minor=1000,
                                              paid_on=date.today(), reference="late")
     unpaid.refresh_from_db()
     assert unpaid.status == Member.Status.ACTIVE
@@ -283,7 +288,7 @@ def test_empty_electorate_cannot_open():
     make_member(stakeholder_class=priced)  # awaiting payment: not an elector
     proposal = new_proposal()
     with pytest.raises(Conflict):
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.DISCUSSION and proposal.tie_seed == ""
     assert not Elector.objects.exists()
@@ -313,7 +318,7 @@ def test_an_exited_members_ballot_counts_but_cannot_change():
     leaver, stayer = active_members(2)
     proposal = open_proposal()
     services.ballot_cast(proposal=proposal, member=leaver, choice="yes")
-    membership_services.member_exit(member=leaver, reason="moved away")
+    membership_services.member_exit(actor=REGISTRAR, member=leaver, reason="moved away")
     leaver.refresh_from_db()
     with pytest.raises(Conflict) as error:
         services.ballot_cast(proposal=proposal, member=leaver, choice="no")
@@ -628,9 +633,11 @@ def test_reminders_once_to_non_voters_when_quorum_not_met():
     proposal = open_proposal(quorum_percent=50)
     cast_all(proposal, members[:2], choice="yes")
     moment = proposal.closes_at - timedelta(hours=24)
-    assert services.reminders_send_due(now=moment - timedelta(minutes=1)) == 0  # not yet
-    assert services.reminders_send_due(now=moment) == 8
-    assert services.reminders_send_due(now=moment + timedelta(minutes=1)) == 0  # never twice
+    assert services.reminders_send_due(actor=SEND_DUE_REMINDERS,
+                                       now=moment - timedelta(minutes=1)) == 0  # not yet
+    assert services.reminders_send_due(actor=SEND_DUE_REMINDERS, now=moment) == 8
+    assert services.reminders_send_due(actor=SEND_DUE_REMINDERS,
+                                       now=moment + timedelta(minutes=1)) == 0  # never twice
     proposal.refresh_from_db()
     assert proposal.reminders_needed is True and proposal.reminders_sent == 8
     reminded = set(Elector.objects.filter(proposal=proposal, reminded_at__isnull=False)
@@ -643,7 +650,8 @@ def test_no_reminders_when_quorum_is_met():
     members = active_members(10)
     proposal = open_proposal(quorum_percent=20)
     cast_all(proposal, members[:2], choice="no")
-    assert services.reminders_send_due(now=proposal.closes_at - timedelta(hours=1)) == 0
+    assert services.reminders_send_due(actor=SEND_DUE_REMINDERS,
+                                       now=proposal.closes_at - timedelta(hours=1)) == 0
     proposal.refresh_from_db()
     assert proposal.reminders_needed is False
     assert not Elector.objects.filter(reminded_at__isnull=False).exists()
@@ -654,10 +662,11 @@ def test_no_reminders_when_voting_opened_after_the_reminder_moment():
     quick = Category.objects.create(slug="quick", name="Quick", min_quorum_percent=10,
                                     min_voting_hours=6)
     now = timezone.now()
-    proposal = services.proposal_create(title="Quick one", body="Now.", category=quick,
+    proposal = services.proposal_create(actor=TEST_JOB,
+                                        title="Quick one", body="Now.", category=quick,
                                         closes_at=now + timedelta(hours=12), now=now)
-    services.proposal_open(proposal=proposal, now=now)
-    assert services.reminders_send_due(now=now + timedelta(hours=6)) == 0
+    services.proposal_open(actor=TEST_JOB, proposal=proposal, now=now)
+    assert services.reminders_send_due(actor=SEND_DUE_REMINDERS, now=now + timedelta(hours=6)) == 0
     proposal.refresh_from_db()
     assert proposal.reminders_needed is False
     assert not Elector.objects.filter(reminded_at__isnull=False).exists()
@@ -668,7 +677,8 @@ def test_reminders_consider_the_class_quorum():
     active_members(4, slug="users")
     proposal = open_proposal(quorum_percent=10, class_quorum_percent=25)
     cast_all(proposal, workers, choice="yes")  # overall 50 %, users 0 %
-    assert services.reminders_send_due(now=proposal.closes_at - timedelta(hours=2)) == 4
+    assert services.reminders_send_due(actor=SEND_DUE_REMINDERS,
+                                       now=proposal.closes_at - timedelta(hours=2)) == 4
     proposal.refresh_from_db()
     assert proposal.reminders_needed is True
 
@@ -681,12 +691,15 @@ def test_implementation_planned_in_progress_done_with_dates():
     proposal = open_proposal()
     cast_all(proposal, members, choice="yes")
     close_at_deadline(proposal)
-    services.outcome_statement_set(proposal=proposal, statement=" From March. ")
-    services.implementation_update(proposal=proposal, status="in_progress", note="Ordered.",
+    services.outcome_statement_set(actor=TEST_JOB, proposal=proposal, statement=" From March. ")
+    services.implementation_update(actor=TEST_JOB,
+                                   proposal=proposal, status="in_progress", note="Ordered.",
                                    on=date(2026, 3, 2))
-    services.implementation_update(proposal=proposal, status="in_progress", note="Delivered.",
+    services.implementation_update(actor=TEST_JOB,
+                                   proposal=proposal, status="in_progress", note="Delivered.",
                                    on=date(2026, 3, 9))
-    services.implementation_update(proposal=proposal, status="done", on=date(2026, 3, 20))
+    services.implementation_update(actor=TEST_JOB,
+                                   proposal=proposal, status="done", on=date(2026, 3, 20))
     proposal.refresh_from_db()
     assert proposal.outcome_statement == "From March."
     assert proposal.implementation_status == "done"
@@ -695,7 +708,7 @@ def test_implementation_planned_in_progress_done_with_dates():
     assert list(ImplementationUpdate.objects.filter(proposal=proposal)
                 .values_list("status", flat=True)) == ["in_progress", "in_progress", "done"]
     with pytest.raises(Conflict):
-        services.implementation_update(proposal=proposal, status="in_progress")
+        services.implementation_update(actor=TEST_JOB, proposal=proposal, status="in_progress")
 
 
 def test_only_a_passed_proposal_is_implemented():
@@ -704,9 +717,10 @@ def test_only_a_passed_proposal_is_implemented():
     cast_all(proposal, members, choice="no")
     close_at_deadline(proposal)
     with pytest.raises(Conflict):
-        services.implementation_update(proposal=proposal, status="in_progress")
+        services.implementation_update(actor=TEST_JOB, proposal=proposal, status="in_progress")
     with pytest.raises(Conflict):
-        services.outcome_statement_set(proposal=open_proposal(), statement="Too early")
+        services.outcome_statement_set(actor=TEST_JOB,
+                                       proposal=open_proposal(), statement="Too early")
     assert not ImplementationUpdate.objects.exists()
 
 
@@ -718,13 +732,13 @@ def _open_and_close_queries(size: int, method: str = "yes_no", secret: bool = Fa
     options = {"options": ["A", "B", "C"]} if method == "ranked" else {}
     proposal = new_proposal(method=method, secret=secret, **options)
     with CaptureQueriesContext(connection) as opening:
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
     ids = option_ids(proposal)
     for member in members:
         ballot = {"ranking": ids[:2]} if method == "ranked" else {"choice": "yes"}
         services.ballot_cast(proposal=proposal, member=member, **ballot)
     with CaptureQueriesContext(connection) as closing:
-        services.proposal_close(proposal=proposal, by_deadline=True,
+        services.proposal_close(actor=CLOSE_DUE_VOTES, proposal=proposal, by_deadline=True,
                                 now=proposal.closes_at + timedelta(seconds=1))
     proposal.refresh_from_db()
     assert proposal.ballots_cast == size
@@ -753,8 +767,8 @@ def test_open_and_close_pinned_with_django_assert_num_queries(django_assert_num_
     members = active_members(5)
     proposal = new_proposal()
     with django_assert_num_queries(OPEN_QUERIES):
-        services.proposal_open(proposal=proposal)
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
     cast_all(proposal, members, choice="yes")
     with django_assert_num_queries(CLOSE_QUERIES[("yes_no", False)]):
-        services.proposal_close(proposal=proposal, by_deadline=True,
+        services.proposal_close(actor=CLOSE_DUE_VOTES, proposal=proposal, by_deadline=True,
                                 now=proposal.closes_at + timedelta(seconds=1))

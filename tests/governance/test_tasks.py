@@ -11,6 +11,7 @@ from coop.models import AuditRecord
 from governance import services, tasks
 from governance.models import Elector, Proposal
 from tests import notices
+from tests.governance.factories import TEST_JOB
 from tests.governance.test_services import (
     active_members,
     cast_all,
@@ -23,7 +24,7 @@ def opened_in_the_past(*, hours_left: float, **rules) -> Proposal:
     """A vote opened 96 h before its deadline, which lies `hours_left` from now."""
     opened = timezone.now() - timedelta(hours=96 - hours_left)
     proposal = new_proposal(now=opened, hours=96, **rules)
-    return services.proposal_open(proposal=proposal, now=opened)
+    return services.proposal_open(actor=TEST_JOB, proposal=proposal, now=opened)
 
 
 def kinds(proposal) -> dict[str, int]:
@@ -81,7 +82,7 @@ def test_the_deadline_job_closes_a_due_vote_and_announces_the_result(
 def test_opening_notifies_every_elector_once(mailoutbox, django_capture_on_commit_callbacks):
     members = active_members(4)
     with django_capture_on_commit_callbacks(execute=True):
-        proposal = services.proposal_open(proposal=new_proposal())
+        proposal = services.proposal_open(actor=TEST_JOB, proposal=new_proposal())
     assert kinds(proposal)["vote_opened"] == 4
     assert len(mailoutbox) == 4 and "Voting is open" in mailoutbox[0].subject
     assert f"/governance/proposals/{proposal.pk}/" in mailoutbox[0].body

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from coop.models import AuditRecord
 from governance.models import Proposal
-from tests.governance.factories import make_proposal, open_proposal
+from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
 from tests.membership.factories import (
     StaffFactory,
     StakeholderClassFactory,
@@ -270,7 +270,7 @@ def test_voting_opening_between_the_page_and_the_save_is_refused(client, crew, m
     real_update = services.proposal_update
 
     def open_first(**kwargs):
-        services.proposal_open(proposal=kwargs["proposal"])
+        services.proposal_open(actor=TEST_JOB, proposal=kwargs["proposal"])
         return real_update(**kwargs)
 
     monkeypatch.setattr(views.services, "proposal_update", open_first)

@@ -3,9 +3,14 @@ from datetime import date
 import factory
 from django.utils import timezone
 
+from coop.actors import SystemActor
 from coop.models import User
 from membership import services
 from membership.models import Application, StakeholderClass
+
+# The actor of test set-up that is not about who acts (recorded as the system job "tests");
+# tests about a permission pass the person or key they are about.
+REGISTRAR = SystemActor(name="tests")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -62,6 +67,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 def make_member(*, stakeholder_class=None, shares=None, paid: bool = False, user=None,
                 on: date | None = None, actor=None):
     """A member through the real services: application, approval and (optionally) full payment."""
+    actor = actor or REGISTRAR
     stakeholder_class = stakeholder_class or StakeholderClassFactory()
     user = user or UserFactory()
     application = services.application_submit(

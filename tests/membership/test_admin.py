@@ -17,6 +17,7 @@ from membership.models import (
     SharePayment,
     ShareSubscription,
 )
+from tests.membership.factories import REGISTRAR
 
 from .factories import StaffFactory, StakeholderClassFactory, UserFactory, make_member
 
@@ -79,7 +80,7 @@ def test_changelist_query_count_does_not_grow_with_members(staff_client, name, q
     # given a few members, some paid, one exited
     klass = StakeholderClassFactory()
     first = [make_member(stakeholder_class=klass, paid=True) for _ in range(2)]
-    services.member_exit(member=first[0], reason="moving")
+    services.member_exit(actor=REGISTRAR, member=first[0], reason="moving")
     url = reverse(f"admin:{name}") + query
     staff_client.get(url)  # warm up caches (content types, session)
     few = _query_count(staff_client, url)
@@ -148,7 +149,7 @@ def test_bulk_approve_numbers_in_submission_order(staff_client, staff):
 
 def test_bulk_approve_with_a_decided_application_changes_nothing(staff_client):
     applications = submit(2)
-    services.application_reject(application=applications[0], reason="no")
+    services.application_reject(actor=REGISTRAR, application=applications[0], reason="no")
     response = staff_client.post(
         reverse("admin:membership_application_changelist"),
         {"action": "approve_selected", "_selected_action": [a.pk for a in applications]},

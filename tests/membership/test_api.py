@@ -18,6 +18,7 @@ from membership.models import (
     SharePayment,
     StakeholderClass,
 )
+from tests.membership.factories import REGISTRAR
 
 from .factories import (
     ApplicationFactory,
@@ -71,7 +72,7 @@ def _key(scopes: list[str]) -> str:
 def world() -> World:
     photographers = StakeholderClassFactory()  # 5000 a share, 2 to 20 shares
     member = make_member(stakeholder_class=photographers, shares=4)
-    services.share_payment_record(member=member, amount_minor=10000, paid_on=TODAY,
+    services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=10000, paid_on=TODAY,
                                   reference="buy-in")
     member.refresh_from_db()
     other_member = make_member(stakeholder_class=photographers, paid=True)
@@ -317,7 +318,7 @@ def test_apply_refuses_bad_input(world, body, field):
 
 
 def test_apply_referred_by_an_exited_member_is_refused(world):
-    services.member_exit(member=world.other_member)
+    services.member_exit(actor=REGISTRAR, member=world.other_member)
     before = snapshot()
 
     response = world.client("non_member").post(f"{API}/applications/", {
@@ -343,7 +344,7 @@ def test_applying_twice_is_a_conflict(world):
 def test_applications_list_filters_by_status(world):
     pending = ApplicationFactory(stakeholder_class=world.photographers)
     rejected = ApplicationFactory(stakeholder_class=world.photographers)
-    services.application_reject(application=rejected, reason="No.")
+    services.application_reject(actor=REGISTRAR, application=rejected, reason="No.")
     client = world.client("key_write")
 
     response = client.get(f"{API}/applications/", {"status": "pending"})
@@ -437,7 +438,7 @@ def test_unknown_member_is_404(world):
 
 def test_members_list_filters(world):
     application = ApplicationFactory(stakeholder_class=world.photographers)
-    awaiting = services.application_approve(application=application)
+    awaiting = services.application_approve(actor=REGISTRAR, application=application)
     client = world.client("key_read")
 
     response = client.get(f"{API}/members/", {"status": "awaiting_payment"})
@@ -526,7 +527,7 @@ def test_payment_issues_shares_as_they_are_fully_paid(world):
 
 def test_payment_activates_an_awaiting_member(world):
     application = ApplicationFactory(stakeholder_class=world.photographers, shares=2)
-    member = services.application_approve(application=application)
+    member = services.application_approve(actor=REGISTRAR, application=application)
     client = world.client("staff")
 
     partly = _pay(client, member, amount_minor=5000)
@@ -581,7 +582,7 @@ def test_payment_for_an_unknown_member_is_404(world):
 
 
 def test_paying_an_exited_member_is_a_conflict(world):
-    services.member_exit(member=world.member, reason="moved away")
+    services.member_exit(actor=REGISTRAR, member=world.member, reason="moved away")
     before = snapshot()
 
     response = _pay(world.client("key_write"), world.member)
@@ -592,7 +593,7 @@ def test_paying_an_exited_member_is_a_conflict(world):
 
 def test_payments_list_shows_payments_and_reversals(world):
     payment = _payment_of(world)
-    services.share_payment_reverse(payment=payment, reason="bounced")
+    services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="bounced")
 
     response = world.client("member").get(
         f"{API}/members/{world.member.member_number}/share-payments/")
@@ -815,8 +816,8 @@ def test_member_directory_shows_visible_active_members_in_constant_queries(
         django_assert_num_queries, count):
     photographers = StakeholderClassFactory()
     members = [make_member(stakeholder_class=photographers, paid=True) for _ in range(count)]
-    services.member_directory_visibility_set(member=members[0], visible=False)
-    services.member_exit(member=members[1])
+    services.member_directory_visibility_set(actor=REGISTRAR, member=members[0], visible=False)
+    services.member_exit(actor=REGISTRAR, member=members[1])
     awaiting = make_member(stakeholder_class=photographers)
 
     with django_assert_num_queries(1):
@@ -844,8 +845,10 @@ def test_member_home_in_three_queries(django_assert_num_queries, payments):
     photographers = StakeholderClassFactory()
     member = make_member(stakeholder_class=photographers, shares=20)
     for _ in range(payments):
-        services.share_payment_record(member=member, amount_minor=5000, paid_on=TODAY)
-    services.share_payment_reverse(payment=member.payments.first(), reason="bounced")
+        services.share_payment_record(actor=REGISTRAR,
+                                      member=member, amount_minor=5000, paid_on=TODAY)
+    services.share_payment_reverse(actor=REGISTRAR,
+                                   payment=member.payments.first(), reason="bounced")
 
     with django_assert_num_queries(3):
         home = selectors.member_home(member)
@@ -861,12 +864,12 @@ def test_member_home_in_three_queries(django_assert_num_queries, payments):
 def test_member_home_next_steps():
     photographers = StakeholderClassFactory()  # buy-in: 2 shares of 5000
     member = make_member(stakeholder_class=photographers, shares=3)
-    services.share_payment_record(member=member, amount_minor=4000, paid_on=TODAY)
+    services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=4000, paid_on=TODAY)
 
     awaiting = selectors.member_home(member).next_steps
-    services.share_payment_record(member=member, amount_minor=6000, paid_on=TODAY)
+    services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=6000, paid_on=TODAY)
     active = selectors.member_home(member).next_steps
-    services.member_exit(member=member)
+    services.member_exit(actor=REGISTRAR, member=member)
     exited = selectors.member_home(member).next_steps
 
     assert [(s.code, s.amount_minor) for s in awaiting] == [("pay_buy_in", 6000)]
@@ -887,7 +890,8 @@ def joined_earlier(world) -> Member:
     # Applied the day before: an approval cannot predate the application (stamped "now").
     Application.objects.filter(pk=application.pk).update(
         submitted_at=timezone.make_aware(datetime.combine(JOINED - timedelta(days=1), time(9))))
-    return services.applications_approve(application_ids=[application.pk], on=JOINED)[0]
+    return services.applications_approve(actor=REGISTRAR,
+                                         application_ids=[application.pk], on=JOINED)[0]
 
 
 @pytest.mark.parametrize(("paid_on", "says"), [

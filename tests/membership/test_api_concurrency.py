@@ -14,6 +14,7 @@ import pytest
 from coop.models import PartnerApiKey
 from membership import services
 from membership.models import Member, ShareCertificate, SharePayment
+from tests.membership.factories import REGISTRAR
 
 from .factories import ApplicationFactory, StakeholderClassFactory, UserFactory
 
@@ -79,7 +80,7 @@ def test_simultaneous_payments_never_share_or_skip_a_certificate_number(live_ser
         application = services.application_submit(
             stakeholder_class=photographers, shares=2, name=user.full_name, email=user.email,
             user=user)
-        members.append(services.application_approve(application=application))
+        members.append(services.application_approve(actor=REGISTRAR, application=application))
     url = f"{live_server.url}/api/v1/members/{{}}/share-payments/"
     body = {"amount_minor": 10000, "paid_on": date.today().isoformat(), "reference": "SEPA"}
 
@@ -103,7 +104,7 @@ def test_an_idempotency_key_replayed_concurrently_creates_one_payment(live_serve
     application = services.application_submit(
         stakeholder_class=photographers, shares=10, name=user.full_name, email=user.email,
         user=user)
-    member = services.application_approve(application=application)
+    member = services.application_approve(actor=REGISTRAR, application=application)
     url = f"{live_server.url}/api/v1/members/{member.member_number}/share-payments/"
     body = {"amount_minor": 5000, "paid_on": date.today().isoformat(), "reference": "SEPA 9"}
 

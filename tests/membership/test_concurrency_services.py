@@ -13,6 +13,7 @@ from coop.errors import Conflict, InvalidInput
 from coop.models import Counter
 from membership import services
 from membership.models import Application, Member, ShareCertificate, SharePayment
+from tests.membership.factories import REGISTRAR
 
 from .factories import StakeholderClassFactory, UserFactory
 
@@ -69,7 +70,7 @@ def klass():
 def test_simultaneous_approvals_never_share_or_skip_a_member_number(klass):
     pending = applications(klass, 8)
     results, errors = run_together(
-        [lambda a=a: services.application_approve(application=a) for a in pending])
+        [lambda a=a: services.application_approve(actor=REGISTRAR, application=a) for a in pending])
     assert errors == [None] * 8
     numbers = sorted(Member.objects.values_list("member_number", flat=True))
     assert numbers == list(range(1, 9))
@@ -80,7 +81,8 @@ def test_simultaneous_batch_approvals_keep_submission_order_within_each_batch(kl
     pending = applications(klass, 12)
     batches = [pending[i::4] for i in range(4)]  # interleaved: 4 batches of 3
     results, errors = run_together(
-        [lambda b=b: services.applications_approve(application_ids=[a.pk for a in b])
+        [lambda b=b: services.applications_approve(actor=REGISTRAR,
+                                                   application_ids=[a.pk for a in b])
          for b in batches])
     assert errors == [None] * 4
     assert sorted(Member.objects.values_list("member_number", flat=True)) == list(range(1, 13))
@@ -94,7 +96,7 @@ def test_simultaneous_batch_approvals_keep_submission_order_within_each_batch(kl
 def test_approving_the_same_application_twice_at_once_admits_once(klass):
     (application,) = applications(klass, 1)
     results, errors = run_together(
-        [lambda: services.application_approve(application=application)] * 2)
+        [lambda: services.application_approve(actor=REGISTRAR, application=application)] * 2)
     assert sorted(type(e).__name__ for e in errors if e) == ["Conflict"]
     assert isinstance([e for e in errors if e][0], Conflict)
     assert Member.objects.count() == 1
@@ -103,10 +105,11 @@ def test_approving_the_same_application_twice_at_once_admits_once(klass):
 
 def test_simultaneous_payments_never_share_or_skip_a_certificate_number(klass):
     shares = [2, 3, 4, 2, 3, 4, 2, 3]
-    members = [services.applications_approve(application_ids=[a.pk], on=PAID_ON)[0]
+    members = [services.applications_approve(actor=REGISTRAR, application_ids=[a.pk], on=PAID_ON)[0]
                for a in applications(klass, 8, shares)]
     results, errors = run_together(
-        [lambda m=m, n=n: services.share_payment_record(member=m, amount_minor=n * PRICE,
+        [lambda m=m, n=n: services.share_payment_record(actor=REGISTRAR,
+                                                        member=m, amount_minor=n * PRICE,
                                                         paid_on=PAID_ON)
          for m, n in zip(members, shares, strict=True)])
     assert errors == [None] * 8
@@ -124,10 +127,10 @@ def test_simultaneous_payments_never_share_or_skip_a_certificate_number(klass):
 
 def test_two_payments_that_together_would_overpay_exactly_one_succeeds(klass):
     (application,) = applications(klass, 1)
-    member = services.applications_approve(application_ids=[application.pk],
+    member = services.applications_approve(actor=REGISTRAR, application_ids=[application.pk],
                                            on=PAID_ON)[0]  # 2 × 5000 outstanding
     results, errors = run_together(
-        [lambda: services.share_payment_record(member=member, amount_minor=6000,
+        [lambda: services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=6000,
                                                paid_on=PAID_ON)] * 2)
     assert sum(r is not None for r in results) == 1
     failures = [e for e in errors if e]
@@ -142,11 +145,13 @@ def test_two_payments_that_together_would_overpay_exactly_one_succeeds(klass):
 
 def test_reversing_the_same_payment_twice_at_once_reverses_once(klass):
     (application,) = applications(klass, 1)
-    member = services.applications_approve(application_ids=[application.pk], on=PAID_ON)[0]
-    payment = services.share_payment_record(member=member, amount_minor=2 * PRICE,
+    member = services.applications_approve(actor=REGISTRAR,
+                                           application_ids=[application.pk], on=PAID_ON)[0]
+    payment = services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=2 * PRICE,
                                             paid_on=PAID_ON)
     results, errors = run_together(
-        [lambda: services.share_payment_reverse(payment=payment, reason="bounced")] * 2)
+        [lambda: services.share_payment_reverse(actor=REGISTRAR,
+                                                payment=payment, reason="bounced")] * 2)
     failures = [e for e in errors if e]
     assert len(failures) == 1
     assert isinstance(failures[0], Conflict)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from coop.models import Notice
 from membership import services
 from tests import flaky_mail, notices
+from tests.membership.factories import REGISTRAR
 
 from .factories import StakeholderClassFactory, UserFactory
 
@@ -45,7 +46,7 @@ def test_an_approval_reaches_the_inbox_and_is_emailed_once_through_a_retry(
     script = flaky_mail.use(settings, flaky_mail.Script(disconnect_on={1, 2}))
 
     with django_capture_on_commit_callbacks(execute=True):
-        member = services.application_approve(application=application)
+        member = services.application_approve(actor=REGISTRAR, application=application)
 
     assert [m.to for m in mailoutbox] == [["ann@example.org"]]
     assert mailoutbox[0].subject.endswith("Welcome: your application was approved")
@@ -69,7 +70,7 @@ def test_a_paper_member_without_an_account_gets_the_email(
     application = apply("paper@example.org", with_account=False)
     flaky_mail.use(settings, flaky_mail.Script())
     with django_capture_on_commit_callbacks(execute=True):
-        member = services.application_approve(application=application)
+        member = services.application_approve(actor=REGISTRAR, application=application)
     assert member.user is None
     assert [m.to for m in mailoutbox] == [["paper@example.org"]]
     assert notices.of(member).get().emailed_at is not None
@@ -80,7 +81,8 @@ def test_a_rejection_goes_to_the_applicant_who_is_no_member(
     application = apply("bob@example.org")
     flaky_mail.use(settings, flaky_mail.Script(disconnect_on={1}))
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_reject(application=application, reason="The class is full.")
+        services.application_reject(actor=REGISTRAR,
+                                    application=application, reason="The class is full.")
     assert [m.to for m in mailoutbox] == [["bob@example.org"]]
     assert mailoutbox[0].subject.endswith("About your application")
     assert "Reason: The class is full." in mailoutbox[0].body
@@ -89,12 +91,12 @@ def test_a_rejection_goes_to_the_applicant_who_is_no_member(
 
 def test_a_recorded_payment_reaches_the_inbox_and_is_emailed_once_through_a_retry(
         settings, client, mailoutbox, retries, django_capture_on_commit_callbacks):
-    member = services.application_approve(application=apply())
+    member = services.application_approve(actor=REGISTRAR, application=apply())
     Notice.objects.all().delete()  # the welcome notice: looked at above
     script = flaky_mail.use(settings, flaky_mail.Script(disconnect_on={1}))
 
     with django_capture_on_commit_callbacks(execute=True):
-        payment = services.share_payment_record(member=member, amount_minor=5000,
+        payment = services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=5000,
                                                 paid_on=timezone.localdate(), reference="T-1")
 
     receipts = [m for m in mailoutbox if m.subject.endswith("We recorded your share payment")]
@@ -114,7 +116,7 @@ def test_a_recorded_payment_reaches_the_inbox_and_is_emailed_once_through_a_retr
 
 def test_with_email_off_a_payment_is_in_the_inbox_only(
         settings, client, mailoutbox, django_capture_on_commit_callbacks):
-    member = services.application_approve(application=apply())
+    member = services.application_approve(actor=REGISTRAR, application=apply())
     flaky_mail.use(settings, flaky_mail.Script())
     client.force_login(member.user)
     # The inbox's settings form: every member kind is on by default; turn payments off.
@@ -124,7 +126,7 @@ def test_with_email_off_a_payment_is_in_the_inbox_only(
     assert "Your email settings are saved." in response.content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        payment = services.share_payment_record(member=member, amount_minor=5000,
+        payment = services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=5000,
                                                 paid_on=date.today(), reference="T-2")
 
     assert not [m for m in mailoutbox if "share payment" in m.subject]

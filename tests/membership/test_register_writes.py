@@ -27,7 +27,7 @@ from membership.models import (
     StakeholderClass,
 )
 
-from .factories import StaffFactory, StakeholderClassFactory, UserFactory, make_member
+from .factories import REGISTRAR, StaffFactory, StakeholderClassFactory, UserFactory, make_member
 from .register_scan import REGISTER_MODELS, scan_project, scan_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,7 +268,7 @@ def test_member_import_refuses_a_taken_number_with_a_field_error():
     photographers = StakeholderClassFactory()
     member = make_member(stakeholder_class=photographers)
     with pytest.raises(InvalidInput) as refused:
-        services.member_import(member_number=member.member_number,
+        services.member_import(actor=REGISTRAR, member_number=member.member_number,
                                stakeholder_class=photographers, shares=2,
                                share_price_minor=5000, joined_on=date(2020, 1, 1), name="Twin")
     assert "member_number" in refused.value.errors
@@ -287,7 +287,8 @@ def test_a_new_share_price_applies_to_new_subscriptions_only_and_is_audited():
     assert before.subscription.share_price_minor == 5000
     assert after.subscription.share_price_minor == 6000
     # The member who subscribed at 50.00 completes their shares at 50.00.
-    services.share_payment_record(member=before, amount_minor=10000, paid_on=date.today())
+    services.share_payment_record(actor=REGISTRAR,
+                                  member=before, amount_minor=10000, paid_on=date.today())
     before.refresh_from_db()
     assert (before.status, before.shares_held) == ("active", 2)
     record = AuditRecord.objects.get(action="class.changed")
@@ -307,7 +308,8 @@ def test_a_new_share_price_applies_to_new_subscriptions_only_and_is_audited():
 def test_a_class_update_refuses_what_the_register_cannot_hold(changes, field):
     photographers = StakeholderClassFactory()
     with pytest.raises(InvalidInput) as refused:
-        services.stakeholder_class_update(stakeholder_class=photographers, **changes)
+        services.stakeholder_class_update(actor=REGISTRAR, stakeholder_class=photographers,
+                                          **changes)
     assert field in refused.value.errors
     assert not AuditRecord.objects.filter(action="class.changed").exists()
 
@@ -346,7 +348,7 @@ def test_the_admin_shows_a_class_the_register_cannot_hold_as_a_form_error(client
 @pytest.mark.django_db
 def test_member_details_update_writes_only_what_changed_and_audits_field_names():
     member = make_member()
-    services.member_details_update(member=member, changes={"name": "New Name",
+    services.member_details_update(actor=REGISTRAR, member=member, changes={"name": "New Name",
                                                             "email": member.email})
     member.refresh_from_db()
     assert member.name == "New Name"
@@ -363,7 +365,7 @@ def test_member_details_update_writes_only_what_changed_and_audits_field_names()
 def test_member_details_update_refuses_bad_details_and_register_fields(changes, field):
     member = make_member()
     with pytest.raises(InvalidInput) as refused:
-        services.member_details_update(member=member, changes=changes)
+        services.member_details_update(actor=REGISTRAR, member=member, changes=changes)
     assert field in refused.value.errors
 
 
@@ -373,28 +375,28 @@ def test_an_account_belongs_to_one_member():
     first, second = make_member(stakeholder_class=photographers), make_member(
         stakeholder_class=photographers)
     with pytest.raises(InvalidInput) as refused:
-        services.member_details_update(member=second, changes={"user": first.user})
+        services.member_details_update(actor=REGISTRAR, member=second, changes={"user": first.user})
     assert "user" in refused.value.errors
-    services.member_details_update(member=second, changes={"user": UserFactory()})
+    services.member_details_update(actor=REGISTRAR, member=second, changes={"user": UserFactory()})
 
 
 # --- categories -----------------------------------------------------------------------------
 
 @pytest.mark.django_db
 def test_category_create_and_update_are_audited_with_old_and_new_values():
-    category = governance_services.category_create(slug="budget", name="Budget",
+    category = governance_services.category_create(actor=REGISTRAR, slug="budget", name="Budget",
                                                    min_quorum_percent=20, min_threshold="2/3",
                                                    min_voting_hours=96)
     assert AuditRecord.objects.get(action="category.created").facts == {
         "name": "Budget", "min_quorum_percent": 20, "min_threshold": "2/3",
         "min_voting_hours": 96}
-    governance_services.category_update(category=category, min_quorum_percent=25,
+    governance_services.category_update(actor=REGISTRAR, category=category, min_quorum_percent=25,
                                         min_threshold="2/3")
     assert Category.objects.get(slug="budget").min_quorum_percent == 25
     assert AuditRecord.objects.get(action="category.changed").facts == {
         "min_quorum_percent": {"old": 20, "new": 25}}
     with pytest.raises(Conflict):
-        governance_services.category_create(slug="budget", name="Again")
+        governance_services.category_create(actor=REGISTRAR, slug="budget", name="Again")
 
 
 @pytest.mark.django_db
@@ -408,7 +410,7 @@ def test_category_create_and_update_are_audited_with_old_and_new_values():
 def test_category_update_refuses_floors_proposals_cannot_use(changes, field):
     category = Category.objects.get(slug="general")
     with pytest.raises(InvalidInput) as refused:
-        governance_services.category_update(category=category, **changes)
+        governance_services.category_update(actor=REGISTRAR, category=category, **changes)
     assert field in refused.value.errors
 
 
@@ -442,7 +444,8 @@ def test_the_admin_edits_categories_through_the_services_and_shows_refusals(clie
 @pytest.mark.django_db
 def test_the_admin_shows_a_refused_member_edit_as_a_message_and_changes_nothing(client):
     photographers = StakeholderClassFactory()
-    member = services.member_import(member_number=5, stakeholder_class=photographers, shares=2,
+    member = services.member_import(actor=REGISTRAR, member_number=5,
+                                    stakeholder_class=photographers, shares=2,
                                     share_price_minor=5000, joined_on=date(2020, 1, 1),
                                     name="Harbour BV", kind="organisation",
                                     registration_number="REG-1")

@@ -19,6 +19,7 @@ from membership.models import (
     ShareCertificate,
     SharePayment,
 )
+from tests.membership.factories import REGISTRAR
 
 from .factories import StaffFactory, StakeholderClassFactory, UserFactory, make_member
 
@@ -58,15 +59,15 @@ def backdate(application, moment) -> Application:
     return application
 
 
-def approve(application, actor=None, on=JOINED) -> Member:
+def approve(application, actor=REGISTRAR, on=JOINED) -> Member:
     return services.applications_approve(application_ids=[application.pk], actor=actor, on=on)[0]
 
 
-def admit(klass, shares=None, actor=None, on=JOINED, **kwargs) -> Member:
+def admit(klass, shares=None, actor=REGISTRAR, on=JOINED, **kwargs) -> Member:
     return approve(submit(klass, shares, **kwargs), actor=actor, on=on)
 
 
-def pay(member, amount, on=D1, actor=None) -> SharePayment:
+def pay(member, amount, on=D1, actor=REGISTRAR) -> SharePayment:
     return services.share_payment_record(member=member, amount_minor=amount, paid_on=on,
                                          reference="bank", actor=actor)
 
@@ -138,7 +139,7 @@ class TestApply:
         referrer = admit(klass)
         application = submit(klass, referred_by=referrer)
         assert application.referred_by == referrer
-        member = services.application_approve(application=application)
+        member = services.application_approve(actor=REGISTRAR, application=application)
         assert fresh(member).referred_by == referrer
         submitted = AuditRecord.objects.filter(action="application.submitted",
                                                object_id=str(application.pk)).get()
@@ -146,7 +147,7 @@ class TestApply:
 
     def test_an_exited_member_cannot_refer(self, klass):
         referrer = admit(klass)
-        services.member_exit(member=referrer, reason="moving")
+        services.member_exit(actor=REGISTRAR, member=referrer, reason="moving")
         with pytest.raises(InvalidInput) as exc:
             submit(klass, referred_by=fresh(referrer))
         assert "referred_by" in exc.value.errors
@@ -165,7 +166,8 @@ class TestApply:
 
     def test_after_a_rejection_the_person_may_apply_again(self, klass):
         user = UserFactory()
-        services.application_reject(application=submit(klass, user=user), reason="incomplete")
+        services.application_reject(actor=REGISTRAR,
+                                    application=submit(klass, user=user), reason="incomplete")
         again = submit(klass, user=user)
         assert again.status == Application.Status.PENDING
 
@@ -175,7 +177,7 @@ class TestApply:
         assert "registration_number" in exc.value.errors
         application = submit(klass, organisation_name="Studio North",
                              registration_number="REG-1")
-        member = services.application_approve(application=application)
+        member = services.application_approve(actor=REGISTRAR, application=application)
         assert member.kind == "organisation"
         assert member.name == "Studio North"
         assert member.contact_person == application.name
@@ -210,34 +212,34 @@ class TestApprove:
         for application, minutes_ago in ((first, 10), (second, 30), (third, 20)):
             Application.objects.filter(pk=application.pk).update(
                 submitted_at=now - timedelta(minutes=minutes_ago))
-        members = services.applications_approve(
+        members = services.applications_approve(actor=REGISTRAR,
             application_ids=[first.pk, third.pk, second.pk])
         numbers = {m.application_id: m.member_number for m in members}
         assert numbers == {second.pk: 1, third.pk: 2, first.pk: 3}
 
     def test_approving_twice_is_refused_and_consumes_no_number(self, klass):
         application = submit(klass)
-        services.application_approve(application=application)
+        services.application_approve(actor=REGISTRAR, application=application)
         before = last_audit_id()
         with pytest.raises(Conflict):
-            services.application_approve(application=application)
+            services.application_approve(actor=REGISTRAR, application=application)
         assert actions(before) == []
         assert Counter.objects.get(name="member_number").last_value == 1
         assert admit(klass).member_number == 2
 
     def test_approving_a_batch_with_one_decided_application_approves_none(self, klass):
         decided = submit(klass)
-        services.application_reject(application=decided, reason="duplicate")
+        services.application_reject(actor=REGISTRAR, application=decided, reason="duplicate")
         pending = submit(klass)
         with pytest.raises(Conflict):
-            services.applications_approve(application_ids=[pending.pk, decided.pk])
+            services.applications_approve(actor=REGISTRAR, application_ids=[pending.pk, decided.pk])
         pending.refresh_from_db()
         assert pending.status == Application.Status.PENDING
         assert not Member.objects.exists()
 
     def test_an_unknown_application_is_refused(self, klass):
         with pytest.raises(InvalidInput):
-            services.applications_approve(application_ids=[999_999])
+            services.applications_approve(actor=REGISTRAR, application_ids=[999_999])
 
     def test_the_price_is_frozen_at_approval(self, klass):
         application = submit(klass, 3)
@@ -261,7 +263,7 @@ class TestApprove:
         application = submit(klass)
         before = last_audit_id()
         with pytest.raises(InvalidInput) as exc:
-            services.application_reject(application=application, reason=reason)
+            services.application_reject(actor=REGISTRAR, application=application, reason=reason)
         assert "reason" in exc.value.errors
         application.refresh_from_db()
         assert application.status == Application.Status.PENDING
@@ -275,9 +277,9 @@ class TestApprove:
         assert application.rejection_reason == "not a photographer"
         assert application.decided_by == staff
         with pytest.raises(Conflict):
-            services.application_approve(application=application)
+            services.application_approve(actor=REGISTRAR, application=application)
         with pytest.raises(Conflict):
-            services.application_reject(application=application, reason="again")
+            services.application_reject(actor=REGISTRAR, application=application, reason="again")
 
 
 # --- payments, instalments, certificates --------------------------------------------------
@@ -374,7 +376,8 @@ class TestReversal:
         member = admit(klass, 2)
         payment = pay(member, 2 * PRICE, D1)
         assert fresh(member).status == Member.Status.ACTIVE
-        reversal = services.share_payment_reverse(payment=payment, reason="bounced", on=D2)
+        reversal = services.share_payment_reverse(actor=REGISTRAR,
+                                                  payment=payment, reason="bounced", on=D2)
         member = assert_register_matches(member)
         assert (member.shares_held, member.paid_minor) == (0, 0)
         assert member.status == Member.Status.AWAITING_PAYMENT
@@ -391,7 +394,7 @@ class TestReversal:
     def test_cancelled_numbers_are_never_reused(self, klass):
         member = admit(klass, 2)
         payment = pay(member, 2 * PRICE, D1)
-        services.share_payment_reverse(payment=payment, reason="bounced", on=D2)
+        services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="bounced", on=D2)
         pay(member, 2 * PRICE, D3)
         member = assert_register_matches(member)
         assert certificates(member, ShareCertificate.Status.ISSUED) == [3, 4]
@@ -404,7 +407,7 @@ class TestReversal:
         pay(member, PRICE, D1)
         second = pay(member, PRICE, D2)
         pay(member, 2500, D3)  # half a share more: 12500 paid, 2 shares
-        services.share_payment_reverse(payment=second, reason="returned", on=D4)
+        services.share_payment_reverse(actor=REGISTRAR, payment=second, reason="returned", on=D4)
         member = assert_register_matches(member)
         assert member.paid_minor == 7500
         assert member.shares_held == 1
@@ -416,7 +419,7 @@ class TestReversal:
         member = admit(klass, 3)
         first = pay(member, PRICE, D1)  # certificate 1
         pay(member, PRICE, D2)  # certificate 2
-        services.share_payment_reverse(payment=first, reason="bounced", on=D3)
+        services.share_payment_reverse(actor=REGISTRAR, payment=first, reason="bounced", on=D3)
         member = assert_register_matches(member)
         assert certificates(member, ShareCertificate.Status.CANCELLED) == [1]
         assert certificates(member, ShareCertificate.Status.ISSUED) == [2]
@@ -428,7 +431,7 @@ class TestReversal:
         member = admit(klass, 3)
         first = pay(member, 7500, D1)  # certificate 1 (and half of the next share)
         pay(member, 7500, D2)  # certificates 2 and 3
-        services.share_payment_reverse(payment=first, reason="bounced", on=D3)
+        services.share_payment_reverse(actor=REGISTRAR, payment=first, reason="bounced", on=D3)
         member = assert_register_matches(member)
         assert member.paid_minor == 7500
         assert certificates(member, ShareCertificate.Status.CANCELLED) == [1, 3]
@@ -439,7 +442,7 @@ class TestReversal:
         pay(member, 2 * PRICE, D1)
         partial = pay(member, 2500, D2)
         before = last_audit_id()
-        services.share_payment_reverse(payment=partial, reason="mistake", on=D3)
+        services.share_payment_reverse(actor=REGISTRAR, payment=partial, reason="mistake", on=D3)
         member = assert_register_matches(member)
         assert (member.shares_held, member.status) == (2, Member.Status.ACTIVE)
         assert member.activated_on == D1
@@ -448,12 +451,13 @@ class TestReversal:
     def test_double_reversal_and_reversing_a_reversal_are_refused(self, klass):
         member = admit(klass, 2)
         payment = pay(member, PRICE)
-        reversal = services.share_payment_reverse(payment=payment, reason="bounced")
+        reversal = services.share_payment_reverse(actor=REGISTRAR,
+                                                  payment=payment, reason="bounced")
         before = last_audit_id()
         with pytest.raises(Conflict):
-            services.share_payment_reverse(payment=payment, reason="again")
+            services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="again")
         with pytest.raises(Conflict):
-            services.share_payment_reverse(payment=reversal, reason="undo")
+            services.share_payment_reverse(actor=REGISTRAR, payment=reversal, reason="undo")
         assert actions(before) == []
         assert SharePayment.objects.filter(kind="reversal").count() == 1
         assert fresh(member).paid_minor == 0
@@ -461,7 +465,7 @@ class TestReversal:
     def test_a_reversal_needs_a_reason(self, klass):
         payment = pay(admit(klass, 2), PRICE)
         with pytest.raises(InvalidInput) as exc:
-            services.share_payment_reverse(payment=payment, reason=" ")
+            services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason=" ")
         assert "reason" in exc.value.errors
         assert not SharePayment.objects.filter(kind="reversal").exists()
 
@@ -474,7 +478,8 @@ class TestExit:
         pay(member, PRICE, D1)
         pay(member, PRICE, D2)
         pay(member, 2500, D3)  # 12500: 2 shares and half of a third
-        result = services.member_exit(member=member, reason=" moving abroad ", on=D4)
+        result = services.member_exit(actor=REGISTRAR,
+                                      member=member, reason=" moving abroad ", on=D4)
         assert result.redemption.amount_minor == 12500
         assert result.redemption.status == Redemption.Status.REQUESTED
         member = assert_register_matches(member)
@@ -493,24 +498,24 @@ class TestExit:
     def test_after_exit_no_payment_reversal_or_second_exit(self, klass):
         member = admit(klass, 3)
         payment = pay(member, 2 * PRICE)
-        services.member_exit(member=member)
+        services.member_exit(actor=REGISTRAR, member=member)
         before = last_audit_id()
         with pytest.raises(Conflict):
             pay(member, PRICE)
         with pytest.raises(Conflict):
-            services.share_payment_reverse(payment=payment, reason="late bounce")
+            services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="late bounce")
         with pytest.raises(Conflict):
-            services.member_exit(member=member)
+            services.member_exit(actor=REGISTRAR, member=member)
         assert actions(before) == []
         assert Redemption.objects.count() == 1
 
     def test_an_unpaid_member_may_exit_with_nothing_to_redeem(self, klass):
-        result = services.member_exit(member=admit(klass))
+        result = services.member_exit(actor=REGISTRAR, member=admit(klass))
         assert result.redemption.amount_minor == 0
         assert result.member.status == Member.Status.EXITED
 
     def test_the_next_member_still_gets_the_next_number_after_an_exit(self, klass):
-        services.member_exit(member=admit(klass))
+        services.member_exit(actor=REGISTRAR, member=admit(klass))
         assert admit(klass).member_number == 2
 
 
@@ -582,19 +587,22 @@ class TestAudit:
         payment = pay(member, PRICE)
         application = submit(klass)
         exited = admit(klass)
-        services.member_exit(member=exited)
-        services.share_payment_reverse(payment=payment, reason="bounced")
+        services.member_exit(actor=REGISTRAR, member=exited)
+        services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="bounced")
         before = last_audit_id()
         calls = {
             "apply_bad_shares": lambda: submit(klass, 99),
-            "approve_twice": lambda: services.application_approve(application=member.application),
-            "reject_no_reason": lambda: services.application_reject(application=application,
+            "approve_twice": lambda: services.application_approve(actor=REGISTRAR,
+                                                                  application=member.application),
+            "reject_no_reason": lambda: services.application_reject(actor=REGISTRAR,
+                                                                    application=application,
                                                                     reason=""),
             "overpay": lambda: pay(member, 2 * PRICE + 1),
             "pay_zero": lambda: pay(member, 0),
-            "reverse_twice": lambda: services.share_payment_reverse(payment=payment,
+            "reverse_twice": lambda: services.share_payment_reverse(actor=REGISTRAR,
+                                                                    payment=payment,
                                                                     reason="again"),
-            "exit_twice": lambda: services.member_exit(member=exited),
+            "exit_twice": lambda: services.member_exit(actor=REGISTRAR, member=exited),
             "pay_after_exit": lambda: pay(exited, PRICE),
         }
         with pytest.raises((InvalidInput, Conflict)):
@@ -630,7 +638,8 @@ class TestEmails:
     def test_rejection_email(self, klass, mailoutbox, django_capture_on_commit_callbacks):
         application = submit(klass)
         with django_capture_on_commit_callbacks(execute=True):
-            services.application_reject(application=application, reason="not eligible")
+            services.application_reject(actor=REGISTRAR,
+                                        application=application, reason="not eligible")
         assert len(mailoutbox) == 1
         assert mailoutbox[0].subject.endswith("About your application")
         assert mailoutbox[0].to == [application.email]
@@ -659,10 +668,10 @@ def test_register_holdings_equal_shares_held_over_a_whole_history(klass):
     first = pay(ann, 2 * PRICE, D1)
     pay(bob, PRICE, D1)
     pay(ann, PRICE + 2500, D2)
-    services.share_payment_reverse(payment=first, reason="bounced", on=D3)
+    services.share_payment_reverse(actor=REGISTRAR, payment=first, reason="bounced", on=D3)
     pay(bob, PRICE, D3)
     pay(ann, 2 * PRICE, D4)
-    services.member_exit(member=bob, on=D4)
+    services.member_exit(actor=REGISTRAR, member=bob, on=D4)
     for member in (ann, bob):
         assert_register_matches(member)
     ann, bob = fresh(ann), fresh(bob)
@@ -768,7 +777,8 @@ class TestReversalDates:
     def assert_refused_and_nothing_stored(self, payment, on, *fragments):
         before = register_state(payment.member)
         with pytest.raises(InvalidInput) as exc:
-            services.share_payment_reverse(payment=payment, reason="bounced", on=on)
+            services.share_payment_reverse(actor=REGISTRAR,
+                                           payment=payment, reason="bounced", on=on)
         assert list(exc.value.errors) == ["on"]
         for fragment in fragments:
             assert fragment in exc.value.errors["on"][0]
@@ -781,7 +791,8 @@ class TestReversalDates:
 
     def test_a_reversal_on_the_day_of_the_payment_is_accepted(self, klass):
         payment = pay(admit(klass, 2), 2 * PRICE, D2)
-        reversal = services.share_payment_reverse(payment=payment, reason="bounced", on=D2)
+        reversal = services.share_payment_reverse(actor=REGISTRAR,
+                                                  payment=payment, reason="bounced", on=D2)
         assert reversal.paid_on == D2
         member = assert_register_matches(payment.member)
         assert (member.shares_held, member.status) == (0, Member.Status.AWAITING_PAYMENT)
@@ -799,12 +810,14 @@ class TestReversalDates:
         self.assert_refused_and_nothing_stored(payment, today - timedelta(days=1),
                                                today.isoformat())
         self.assert_refused_and_nothing_stored(payment, today + timedelta(days=1), "future")
-        reversal = services.share_payment_reverse(payment=payment, reason="bounced", on=today)
+        reversal = services.share_payment_reverse(actor=REGISTRAR,
+                                                  payment=payment, reason="bounced", on=today)
         assert reversal.paid_on == today
 
     def test_the_default_date_is_today(self, klass):
         payment = pay(admit(klass, 2), 2 * PRICE, D1)
-        reversal = services.share_payment_reverse(payment=payment, reason="bounced")
+        reversal = services.share_payment_reverse(actor=REGISTRAR,
+                                                  payment=payment, reason="bounced")
         assert reversal.paid_on == timezone.localdate()
 
     def test_not_before_a_later_share_it_cancels_was_issued(self, klass):
@@ -816,7 +829,7 @@ class TestReversalDates:
         pay(member, 7500, D3)
         self.assert_refused_and_nothing_stored(first, D3 - timedelta(days=1), D3.isoformat(),
                                                "certificate 3")
-        services.share_payment_reverse(payment=first, reason="bounced", on=D3)
+        services.share_payment_reverse(actor=REGISTRAR, payment=first, reason="bounced", on=D3)
         member = assert_register_matches(member)
         assert certificates(member, ShareCertificate.Status.CANCELLED) == [1, 3]
 
@@ -826,7 +839,7 @@ class TestReversalDates:
         member = admit(klass, 3)
         first = pay(member, PRICE, D1)
         pay(member, PRICE, D3)
-        services.share_payment_reverse(payment=first, reason="bounced", on=D2)
+        services.share_payment_reverse(actor=REGISTRAR, payment=first, reason="bounced", on=D2)
         member = assert_register_matches(member)
         assert certificates(member, ShareCertificate.Status.CANCELLED) == [1]
         assert certificates(member, ShareCertificate.Status.ISSUED) == [2]
@@ -837,7 +850,7 @@ class TestReversalDates:
         payment = pay(admit(klass, 2), 2 * PRICE, D1)
         today = timezone.localdate()
         self.assert_refused_and_nothing_stored(payment, today + timedelta(days=1), "future")
-        assert services.share_payment_reverse(payment=payment, reason="bounced",
+        assert services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="bounced",
                                               on=today).paid_on == today
 
 
@@ -850,7 +863,7 @@ class TestExitDates:
     def assert_refused_and_nothing_stored(self, member, on, *fragments):
         before = register_state(member)
         with pytest.raises(InvalidInput) as exc:
-            services.member_exit(member=member, reason="moving", on=on)
+            services.member_exit(actor=REGISTRAR, member=member, reason="moving", on=on)
         assert list(exc.value.errors) == ["exited_on"]
         for fragment in fragments:
             assert fragment in exc.value.errors["exited_on"][0]
@@ -864,7 +877,8 @@ class TestExitDates:
 
     def test_an_exit_on_the_day_the_member_joined_is_accepted(self, klass):
         member = admit(klass, 2, on=D2)
-        result = services.member_exit(member=member, reason="changed my mind", on=D2)
+        result = services.member_exit(actor=REGISTRAR,
+                                      member=member, reason="changed my mind", on=D2)
         assert (result.member.exited_on, result.redemption.requested_on) == (D2, D2)
 
     def test_a_free_member_may_exit_on_the_day_they_joined(self):
@@ -872,7 +886,7 @@ class TestExitDates:
                                        max_shares=1)
         member = admit(free, 1, on=D2)  # its share is issued on D2
         self.assert_refused_and_nothing_stored(member, D2 - timedelta(days=1), D2.isoformat())
-        services.member_exit(member=member, on=D2)
+        services.member_exit(actor=REGISTRAR, member=member, on=D2)
         assert set(RegisterEvent.objects.filter(member=member)
                    .values_list("kind", "event_date")) == {("issue", D2), ("redeem", D2)}
 
@@ -886,7 +900,8 @@ class TestExitDates:
         today = timezone.localdate()
         self.assert_refused_and_nothing_stored(member, today - timedelta(days=1), "joined")
         self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
-        assert services.member_exit(member=member, on=today).member.exited_on == today
+        assert services.member_exit(actor=REGISTRAR,
+                                    member=member, on=today).member.exited_on == today
 
     def test_not_before_the_last_payment(self, klass):
         member = admit(klass, 3)
@@ -894,7 +909,7 @@ class TestExitDates:
         pay(member, 2500, D3)  # completes no share: only the payment carries the date
         self.assert_refused_and_nothing_stored(member, D3 - timedelta(days=1), D3.isoformat(),
                                                "last payment")
-        result = services.member_exit(member=member, on=D3)
+        result = services.member_exit(actor=REGISTRAR, member=member, on=D3)
         assert result.redemption.amount_minor == PRICE + 2500
         member = assert_register_matches(member)
         assert set(RegisterEvent.objects.filter(member=member, kind="redeem")
@@ -903,15 +918,16 @@ class TestExitDates:
     def test_not_before_a_reversal(self, klass):
         member = admit(klass, 2)
         payment = pay(member, 2 * PRICE, D1)
-        services.share_payment_reverse(payment=payment, reason="bounced", on=D3)
+        services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="bounced", on=D3)
         self.assert_refused_and_nothing_stored(member, D2, D3.isoformat())
-        services.member_exit(member=member, on=D3)
+        services.member_exit(actor=REGISTRAR, member=member, on=D3)
         assert fresh(member).exited_on == D3
 
     def test_the_default_date_is_today(self, klass):
         member = admit(klass, 2)
         pay(member, 2 * PRICE, timezone.localdate())
-        assert services.member_exit(member=member).member.exited_on == timezone.localdate()
+        assert services.member_exit(actor=REGISTRAR,
+                                    member=member).member.exited_on == timezone.localdate()
 
     @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
     def test_today_is_the_cooperatives_today(self, klass, settings, zone):
@@ -919,7 +935,8 @@ class TestExitDates:
         member = admit(klass, 2)
         today = timezone.localdate()
         self.assert_refused_and_nothing_stored(member, today + timedelta(days=1), "future")
-        assert services.member_exit(member=member, on=today).member.exited_on == today
+        assert services.member_exit(actor=REGISTRAR,
+                                    member=member, on=today).member.exited_on == today
 
 
 # --- the date an approval may carry (from the day of the application to today) ----------------
@@ -932,7 +949,8 @@ class TestApprovalDates:
     def assert_refused_and_nothing_stored(self, applications, on, *fragments):
         before = last_audit_id()
         with pytest.raises(InvalidInput) as exc:
-            services.applications_approve(application_ids=[a.pk for a in applications], on=on)
+            services.applications_approve(actor=REGISTRAR,
+                                          application_ids=[a.pk for a in applications], on=on)
         assert list(exc.value.errors) == ["on"]
         for fragment in fragments:
             assert fragment in exc.value.errors["on"][0] and fragment in exc.value.message
@@ -972,7 +990,8 @@ class TestApprovalDates:
         # Valid for `early`, not for `late`: the whole batch is refused, `early` included.
         self.assert_refused_and_nothing_stored([early, late], date(2026, 3, 5), "2026-03-10",
                                                f"#{late.pk}")
-        members = services.applications_approve(application_ids=[early.pk, late.pk],
+        members = services.applications_approve(actor=REGISTRAR,
+                                                application_ids=[early.pk, late.pk],
                                                 on=date(2026, 3, 10))
         assert [m.member_number for m in members] == [1, 2]
 

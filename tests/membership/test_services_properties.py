@@ -13,6 +13,7 @@ from coop.errors import InvalidInput
 from membership import services
 from membership.models import Application, Member, RegisterEvent, ShareCertificate, SharePayment
 from membership.models import StakeholderClass as Klass
+from tests.membership.factories import REGISTRAR
 
 from .factories import UserFactory
 
@@ -77,7 +78,8 @@ def test_holdings_follow_payments_and_reversals(klass, second_shares, operations
             # Applied the day before: an approval cannot predate the application.
             Application.objects.filter(pk=application.pk).update(submitted_at=SUBMITTED)
             # Admitted on the payments' date: a payment cannot predate admission.
-            members.append(services.applications_approve(application_ids=[application.pk],
+            members.append(services.applications_approve(actor=REGISTRAR,
+                                                         application_ids=[application.pk],
                                                          on=PAID_ON)[0])
         paid = [0, 0]
         live: list[list[SharePayment]] = [[], []]
@@ -85,17 +87,17 @@ def test_holdings_follow_payments_and_reversals(klass, second_shares, operations
             outstanding = subscribed[who] * price - paid[who]
             if kind == "pay" and outstanding > 0:
                 amount = 1 + n % outstanding
-                live[who].append(services.share_payment_record(
+                live[who].append(services.share_payment_record(actor=REGISTRAR,
                     member=members[who], amount_minor=amount, paid_on=PAID_ON))
                 paid[who] += amount
             elif kind == "overpay" or (kind == "pay" and outstanding == 0):
                 with pytest.raises(InvalidInput):
-                    services.share_payment_record(member=members[who],
+                    services.share_payment_record(actor=REGISTRAR, member=members[who],
                                                   amount_minor=outstanding + 1 + n % 3,
                                                   paid_on=PAID_ON)
             elif kind == "reverse" and live[who]:
                 payment = live[who].pop(n % len(live[who]))
-                services.share_payment_reverse(payment=payment, reason="returned",
+                services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="returned",
                                                on=PAID_ON)
                 paid[who] -= payment.amount_minor
             check_invariants(members, price, min_shares, subscribed, paid)

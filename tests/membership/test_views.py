@@ -10,6 +10,7 @@ from django.urls import reverse
 from coop.models import AuditRecord, Cooperative
 from membership import services
 from membership.models import Application, Member
+from tests.membership.factories import REGISTRAR
 
 from .factories import StaffFactory, StakeholderClassFactory, UserFactory, make_member
 
@@ -113,7 +114,8 @@ def test_home_non_member_sees_their_pending_application(client, photographers):
 
 def test_home_member_awaiting_payment_is_told_what_to_pay(client, photographers):
     member = make_member(stakeholder_class=photographers, shares=5)
-    services.share_payment_record(member=member, amount_minor=3000, paid_on=date.today())
+    services.share_payment_record(actor=REGISTRAR,
+                                  member=member, amount_minor=3000, paid_on=date.today())
     html = login(client, member.user).get("/").content.decode()
     assert f"Member {member.member_number}" in html
     assert "Awaiting payment" in html
@@ -149,7 +151,7 @@ def test_home_asks_an_active_member_to_vote_until_they_have(client, member):
 def test_home_shows_a_reversed_payment(client, photographers):
     member = make_member(stakeholder_class=photographers, shares=2, paid=True)
     payment = member.payments.get()
-    services.share_payment_reverse(payment=payment, reason="bank returned it")
+    services.share_payment_reverse(actor=REGISTRAR, payment=payment, reason="bank returned it")
     html = login(client, member.user).get("/").content.decode()
     assert "(reversed)" in html and "Reversal" in html
     assert "Cancelled" in html
@@ -180,7 +182,8 @@ def test_home_query_count_does_not_grow_with_members_payments_or_certificates(
     _make_members(photographers, 15)
     many = make_member(stakeholder_class=photographers, shares=20)
     for _ in range(10):
-        services.share_payment_record(member=many, amount_minor=10000, paid_on=date.today())
+        services.share_payment_record(actor=REGISTRAR,
+                                      member=many, amount_minor=10000, paid_on=date.today())
     login(client, many.user)
     # then the page costs the same
     with django_assert_num_queries(expected):
@@ -244,7 +247,7 @@ def test_apply_bad_input_is_shown_on_the_page_and_nothing_is_stored(
 
 def test_apply_with_a_referrer_who_has_left(client, photographers):
     leaver = make_member(stakeholder_class=photographers, paid=True)
-    services.member_exit(member=leaver)
+    services.member_exit(actor=REGISTRAR, member=leaver)
     applicant = UserFactory()
     response = login(client, applicant).post(reverse("apply"), apply_data(
         photographers, referrer_number=str(leaver.member_number)))
@@ -302,15 +305,15 @@ def test_directory_is_forbidden_to_non_members(client, photographers):
 
 def test_directory_is_forbidden_to_exited_members(client, photographers):
     leaver = make_member(stakeholder_class=photographers, paid=True)
-    services.member_exit(member=leaver)
+    services.member_exit(actor=REGISTRAR, member=leaver)
     assert login(client, leaver.user).get(reverse("directory")).status_code == 403
 
 
 def test_directory_lists_members_but_not_those_who_hid_themselves(client, photographers, member):
     hidden = make_member(stakeholder_class=photographers, paid=True)
-    services.member_directory_visibility_set(member=hidden, visible=False)
+    services.member_directory_visibility_set(actor=REGISTRAR, member=hidden, visible=False)
     leaver = make_member(stakeholder_class=photographers, paid=True)
-    services.member_exit(member=leaver)
+    services.member_exit(actor=REGISTRAR, member=leaver)
     html = login(client, member.user).get(reverse("directory")).content.decode()
     assert member.name in html
     assert "Photographers" in html
@@ -454,7 +457,7 @@ def test_profile_hides_and_shows_the_member_in_the_directory(client, member):
 
 
 def test_profile_visibility_by_htmx_returns_the_fragment(client, member):
-    services.member_directory_visibility_set(member=member, visible=False)
+    services.member_directory_visibility_set(actor=REGISTRAR, member=member, visible=False)
     response = login(client, member.user).post(reverse("profile-visibility"), {"visible": "1"},
                                                **HTMX)
     html = response.content.decode()

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from coop.actors import IMPORT_REGISTER
 from coop.errors import ServiceError
 from membership import importer
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
                 f"Dry run: nothing was written."))
             return
         try:
-            result = importer.register_import(text=text)
+            result = importer.register_import(text=text, actor=IMPORT_REGISTER)
         except ServiceError as exc:
             # The register changed between the check and the import (a race with staff).
             preview = importer.validate(text)

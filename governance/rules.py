@@ -1,0 +1,245 @@
+"""Governance's permission and visibility rules, one home each (issue #7). The browser views,
+the API, the admin, the services and the tasks all ask these; none writes its own copy.
+
+An actor is whoever acts: a user (a person; staff or not), a partner key
+(`coop.models.PartnerApiKey`), a system job (`coop.actors.SystemActor`), or None (nobody
+signed in). The member of a person is read with `membership.selectors.member_of`, which
+caches it on the user: after the face has loaded it, asking costs no query.
+
+Who may do what (RULES.md §2; where the faces used to disagree the stricter rule won, see
+docs/architecture.md, "Where a rule or a permission goes"):
+- read proposals, results, receipts and the discussion: staff, a `governance:read` key, a
+  current member (active or awaiting payment), a system job;
+- see a draft: its author (while a current member), staff, a partner key, a system job;
+  to anybody else it does not exist (404);
+- propose: an active member (as the author), a `governance:write` key, a system job;
+- edit, submit, withdraw: the author (while a current member) or staff;
+- open the vote: the author (while a current member), staff, a `governance:write` key, a
+  system job;
+- close, cancel, outcome statement, implementation: staff, a `governance:write` key, a
+  system job;
+- comment: a current member; vote: an active member in the electorate (never a key, never
+  staff as such, never a system job).
+"""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from coop.actors import is_system
+from coop.api_auth import key_allows
+from coop.models import PartnerApiKey
+from membership import rules as membership_rules
+from membership.models import Member
+from membership.selectors import member_of
+
+from .models import Method, Proposal
+from .tally import CHOICES
+
+READ, WRITE = "governance:read", "governance:write"
+
+# The text and the deadline may change, and the author may withdraw, until voting opens.
+EDITABLE_STATUSES = (Proposal.Status.DRAFT, Proposal.Status.DISCUSSION)
+# Nobody comments on a proposal that is not (or no longer) put to the members.
+NO_DISCUSSION_STATUSES = (Proposal.Status.DRAFT, Proposal.Status.WITHDRAWN)
+
+# --- the actor ------------------------------------------------------------------------------
+
+
+def is_staff(actor) -> bool:
+    return membership_rules.is_staff(actor)
+
+
+def is_key(actor) -> bool:
+    return isinstance(actor, PartnerApiKey)
+
+
+def member_of_actor(actor) -> Member | None:
+    """The acting person's member row (any status); None for keys, system jobs and nobody."""
+    if actor is None or is_system(actor) or is_key(actor):
+        return None
+    return member_of(actor)
+
+
+def _manages(actor) -> bool:
+    """Staff, a `governance:write` key, or a system job."""
+    return is_system(actor) or is_staff(actor) or key_allows(actor, WRITE)
+
+
+# --- members --------------------------------------------------------------------------------
+
+
+def member_may_read(member: Member | None) -> bool:
+    return membership_rules.is_current(member)
+
+
+def may_comment(member: Member | None) -> bool:
+    return membership_rules.is_current(member)
+
+
+def may_vote(member: Member | None) -> bool:
+    """Only active members vote (the electorate is checked by the ballot service)."""
+    return membership_rules.is_active(member)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def may_read(actor) -> bool:
+    # Staff and keys first: they need no member row (and no query for one).
+    return (
+        is_system(actor)
+        or is_staff(actor)
+        or key_allows(actor, READ)
+        or member_may_read(member_of_actor(actor))
+    )
+
+
+def sees_all_drafts(actor) -> bool:
+    return is_system(actor) or is_staff(actor) or is_key(actor)
+
+
+def is_author(actor, proposal: Proposal) -> bool:
+    """The proposal's author acting, while still a current member (an author who has left
+    keeps no power over the proposal)."""
+    if proposal.author_id is None:
+        return False
+    member = member_of_actor(actor)
+    return membership_rules.is_current(member) and member.pk == proposal.author_id
+
+
+def can_see_proposal(actor, proposal: Proposal) -> bool:
+    """Whether the proposal exists for this actor (reading rights are checked apart, 403)."""
+    return (
+        proposal.status != Proposal.Status.DRAFT
+        or sees_all_drafts(actor)
+        or is_author(actor, proposal)
+    )
+
+
+def visible_proposals(actor, proposals: QuerySet | None = None) -> QuerySet:
+    """`proposals` (default: all) without the drafts this actor may not see."""
+    proposals = Proposal.objects.all() if proposals is None else proposals
+    if sees_all_drafts(actor):
+        return proposals
+    visible = ~Q(status=Proposal.Status.DRAFT)
+    member = member_of_actor(actor)
+    if membership_rules.is_current(member):
+        visible |= Q(author_id=member.pk)
+    return proposals.filter(visible)
+
+
+# --- acting on a proposal -------------------------------------------------------------------
+
+
+def may_propose(actor) -> bool:
+    if is_system(actor) or key_allows(actor, WRITE):
+        return True
+    return membership_rules.is_active(member_of_actor(actor))
+
+
+def may_edit(actor, proposal: Proposal) -> bool:
+    """Who may change the text and the deadline (whatever the status; `is_editable` says
+    when)."""
+    return is_staff(actor) or is_author(actor, proposal)
+
+
+def may_submit(actor, proposal: Proposal) -> bool:
+    return may_edit(actor, proposal)
+
+
+def may_withdraw(actor, proposal: Proposal) -> bool:
+    return may_edit(actor, proposal)
+
+
+def may_open(actor, proposal: Proposal) -> bool:
+    return _manages(actor) or is_author(actor, proposal)
+
+
+def may_close(actor, proposal: Proposal) -> bool:
+    return _manages(actor)
+
+
+def may_cancel(actor, proposal: Proposal) -> bool:
+    return _manages(actor)
+
+
+def may_manage_categories(actor) -> bool:
+    """Categories set the floors every proposal copies: staff (in the admin) or a system job."""
+    return is_system(actor) or is_staff(actor)
+
+
+def may_follow_up(actor, proposal: Proposal) -> bool:
+    """The outcome statement and the implementation updates of a closed proposal."""
+    return _manages(actor)
+
+
+def is_editable(proposal: Proposal) -> bool:
+    return proposal.status in EDITABLE_STATUSES
+
+
+def is_open_for_discussion(proposal: Proposal) -> bool:
+    return proposal.status not in NO_DISCUSSION_STATUSES
+
+
+# --- proposal rules and words -------------------------------------------------------------
+
+DEFAULT_SEATS = 1  # API.md: `seats?` is optional; approval and ranked votes fill one seat
+
+
+def seats_or_default(method: str, seats: int | None) -> int | None:
+    """The seats of a proposal as given, or the default for a method that has seats."""
+    if seats is None and method in (Method.APPROVAL, Method.RANKED):
+        return DEFAULT_SEATS
+    return seats
+
+
+# Where a passed proposal's implementation may go ("planned" is where every one starts).
+IMPLEMENTATION_STEPS = [
+    (Proposal.Implementation.IN_PROGRESS.value, Proposal.Implementation.IN_PROGRESS.label),
+    (Proposal.Implementation.DONE.value, Proposal.Implementation.DONE.label),
+]
+IMPLEMENTATION_DATE_ERROR = "Give the day it happened, not a future one."
+
+
+def implementation_date_ok(on: date, today: date) -> bool:
+    """An implementation step is dated the day it happened: never in the future."""
+    return on <= today
+
+
+# The words for the choices of yes/no and consent votes, on every page and export.
+CHOICE_LABELS = {
+    "yes": "Yes",
+    "no": "No",
+    "abstain": "Abstain",
+    "agree": "Agree",
+    "disagree": "Disagree",
+    "block": "Block",
+}
+# On a consent ballot, abstaining is explained where the choice is made.
+_BALLOT_WORDING = {(Method.CONSENT, "abstain"): "Abstain (stand aside)"}
+
+
+def choice_label(choice) -> str:
+    return CHOICE_LABELS.get(str(choice), str(choice))
+
+
+def ballot_choices(method: str) -> list[tuple[str, str]]:
+    """The (value, label) pairs of a yes/no or consent ballot, in display order."""
+    return [(c, _BALLOT_WORDING.get((method, c), CHOICE_LABELS[c])) for c in CHOICES[method]]
+
+
+# --- secret ballots -----------------------------------------------------------------------
+
+SMALL_CLASS = 5  # RULES §2: a secret vote's per-class totals are hidden below this many voters
+
+
+def shows_choices(proposal: Proposal) -> bool:
+    """Nobody sees a choice (nor a result) before the vote closes: pages, API, admin, CSV."""
+    return proposal.status == Proposal.Status.CLOSED
+
+
+def hides_class(*, secret: bool, cast: int) -> bool:
+    """Whether what a class of a secret vote chose must not be shown: the result page, the
+    API's result, the CSV export and the published receipts all ask this."""
+    return bool(secret) and cast < SMALL_CLASS
