@@ -102,6 +102,22 @@ def close(p: Proposal) -> Proposal:
     return p
 
 
+def option_ids(p) -> list[int]:
+    return list(p.options.values_list("pk", flat=True))
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def detail_url(p) -> str:
+    return f"/governance/proposals/{p.pk}/"
+
+
 def csv_url(p) -> str:
     return f"/governance/proposals/{p.pk}/ballots.csv"
 

@@ -16,6 +16,7 @@ from governance import services
 from governance.models import Proposal
 from tests import notices
 from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
+from tests.governance.helpers import detail_url, signed_in
 from tests.membership.factories import (
     StaffFactory,
     UserFactory,
@@ -29,17 +30,8 @@ MARK_READ = "/governance/notifications/read/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def html_of(response) -> str:
     return response.content.decode()
-
-
-def detail_url(p) -> str:
-    return f"/governance/proposals/{p.pk}/"
 
 
 def notes_for(member, proposal: Proposal, n: int, *, start=None) -> list:

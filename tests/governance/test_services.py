@@ -30,17 +30,11 @@ from tests.governance.helpers import (
     close_at_deadline,
     new_proposal,
     open_proposal,
+    option_ids,
 )
 from tests.membership.factories import REGISTRAR, StaffFactory, StakeholderClassFactory, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-# --- helpers (the shared ones are in tests/governance/helpers.py) --------------------------
-
-
-def option_ids(proposal) -> list[int]:
-    return list(proposal.options.values_list("pk", flat=True))
 
 
 # --- lifecycle ------------------------------------------------------------------------------

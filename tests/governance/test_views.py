@@ -15,7 +15,7 @@ from django.utils import timezone
 from governance import services
 from governance.models import Ballot, BallotRevision, Comment, Proposal, SecretBallot
 from tests.governance.factories import TEST_JOB
-from tests.governance.helpers import close, csv_url, members, proposal, voting
+from tests.governance.helpers import close, csv_url, members, option_ids, proposal, voting
 from tests.membership.factories import (
     UserFactory,
     make_member,
@@ -41,10 +41,6 @@ def vote_url(p) -> str:
 
 def result_url(p) -> str:
     return f"/governance/proposals/{p.pk}/result/"
-
-
-def option_ids(p) -> list[int]:
-    return list(p.options.values_list("pk", flat=True))
 
 
 def as_user(client, user):

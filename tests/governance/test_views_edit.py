@@ -10,6 +10,7 @@ from django.utils import timezone
 from coop.models import AuditRecord
 from governance.models import Proposal
 from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
+from tests.governance.helpers import detail_url, signed_in
 from tests.membership.factories import (
     StaffFactory,
     UserFactory,
@@ -22,15 +23,6 @@ FIELD = "%Y-%m-%dT%H:%M"  # what the datetime-local field sends
 
 def edit_url(p) -> str:
     return f"/governance/proposals/{p.pk}/edit/"
-
-
-def detail_url(p) -> str:
-    return f"/governance/proposals/{p.pk}/"
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def snapshot(p: Proposal) -> tuple:
