@@ -157,3 +157,42 @@ def _seeded_categories(request):
                 "name": name, "min_quorum_percent": quorum, "min_threshold": threshold,
                 "min_voting_hours": hours})
     yield
+
+
+# --- fixtures shared by the apps' tests ----------------------------------------------------
+# (Each app's own shared fixtures are in tests/<app>/conftest.py; plain helpers in
+# tests/<app>/factories.py and tests/<app>/helpers.py.)
+
+
+@pytest.fixture
+def staff():
+    """A staff superuser (is_staff and is_superuser)."""
+    from tests.membership.factories import StaffFactory
+
+    return StaffFactory()
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """Django's test client signed in as `staff` (the admin pages' user)."""
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def eager_retries():
+    """A task's retries run at once, inline (see tests.flaky_mail.eager_retries). The email
+    tests switch it on for a whole module with `pytest.mark.usefixtures("eager_retries")`."""
+    from tests import flaky_mail
+
+    with flaky_mail.eager_retries():
+        yield
+
+
+@pytest.fixture
+def retries():
+    """(task name, countdown) of each retry Celery schedules during the test, in order."""
+    from tests import flaky_mail
+
+    with flaky_mail.recorded_retries() as seen:
+        yield seen

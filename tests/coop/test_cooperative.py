@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from coop.models import MONTH_DAYS, Cooperative
 
-from ..membership.factories import StaffFactory, UserFactory
+from ..membership.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,12 +48,6 @@ def test_the_database_refuses_it_too(value):
 def test_every_day_of_a_365_day_year_is_a_valid_start():
     assert len(MONTH_DAYS) == 365 and len(set(MONTH_DAYS)) == 365
     assert MONTH_DAYS[0] == "01-01" and MONTH_DAYS[-1] == "12-31" and "02-29" not in MONTH_DAYS
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
 
 
 def _change(staff_client, **fields):

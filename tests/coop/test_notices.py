@@ -13,7 +13,7 @@ from governance import services as governance
 from tests import flaky_mail
 from tests import notices as notice_rows
 from tests.governance.factories import TEST_JOB
-from tests.governance.test_services import active_members, new_proposal
+from tests.governance.helpers import active_members, new_proposal
 from tests.membership.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,16 +9,9 @@ from django.utils import formats, timezone
 
 from coop.models import Notice
 from tests import notices
-from tests.governance.test_services import active_members, new_proposal
-from tests.membership.factories import StaffFactory
+from tests.governance.helpers import active_members, new_proposal
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
 
 
 def page(client, name: str, *args) -> str:

@@ -16,24 +16,17 @@ from governance.models import (
     Proposal,
     SecretBallot,
 )
-from tests.governance.test_services import (
+from tests.governance.helpers import (
     active_members,
     close_at_deadline,
     new_proposal,
     open_proposal,
 )
-from tests.membership.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 SECRET_REASON = "Xylophone-quarantine-7431"  # a block reason nobody else would write
 CHOICE_WORDS = re.compile(r"\b(agree|disagree)\b")
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
 
 
 def texts(response) -> list[str]:

@@ -8,47 +8,15 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from coop.models import AuditRecord, PartnerApiKey
+from coop.models import AuditRecord
 from governance import services
 from governance.models import Ballot, BallotRevision, Elector, Proposal, SecretBallot
 from membership import services as membership_services
 from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
+from tests.governance.helpers import BASE, api_key, assert_problem, client_for, in_hours
 from tests.membership.factories import REGISTRAR, StaffFactory, UserFactory, make_member
 
 pytestmark = pytest.mark.django_db
-
-PROBLEM = "application/problem+json"
-BASE = "/api/v1"
-
-
-def client_for(user=None, key: str | None = None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_login(user)
-    if key is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
-
-
-def api_key(*scopes: str) -> str:
-    _, key = PartnerApiKey.objects.create_key(name=f"partner {' '.join(scopes)}",
-                                              scopes=list(scopes))
-    return key
-
-
-def in_hours(hours: float) -> str:
-    return (timezone.now() + timedelta(hours=hours)).isoformat()
-
-
-def assert_problem(response, status: int, *fields: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["type"] and body["title"]
-    for field in fields:  # a list item's errors come as "field.0"
-        assert any(name.split(".")[0] == field for name in body.get("errors", {})), body
-    return body
-
 
 def ballot_rows() -> tuple[int, int, int, int]:
     """Everything a ballot stores: current ballots, secret ballots, history, participation."""
@@ -60,16 +28,6 @@ def expire(proposal: Proposal) -> None:
     """The deadline passes (the deadline job has not run yet)."""
     Proposal.objects.filter(pk=proposal.pk).update(
         closes_at=timezone.now() - timedelta(seconds=1))
-
-
-@pytest.fixture
-def electors():
-    return [make_member(paid=True) for _ in range(3)]
-
-
-@pytest.fixture
-def voter(electors):
-    return electors[0]
 
 
 # --- categories ---------------------------------------------------------------------------

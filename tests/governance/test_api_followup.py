@@ -12,15 +12,10 @@ from coop.models import AuditRecord
 from governance import services
 from governance.models import Comment, Elector, ImplementationUpdate, Proposal
 from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
-from tests.governance.test_api import BASE, api_key, assert_problem, client_for
+from tests.governance.helpers import BASE, api_key, assert_problem, client_for
 from tests.membership.factories import StaffFactory, UserFactory, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def electors():
-    return [make_member(paid=True) for _ in range(3)]
 
 
 @pytest.fixture

@@ -9,32 +9,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from coop.models import Notice
 from tests import notices
 from tests.governance.factories import make_proposal
-from tests.governance.test_api import BASE, api_key, assert_problem, client_for
-from tests.membership.factories import StaffFactory, StakeholderClassFactory, make_member
+from tests.governance.helpers import BASE, api_key, assert_problem, client_for
+from tests.membership.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 LIST, READ = f"{BASE}/notifications/", f"{BASE}/notifications/read/"
 
 
-@pytest.fixture
-def crew():
-    klass = StakeholderClassFactory(slug="workers", name="Workers", share_price_minor=0,
-                                    min_shares=1, max_shares=1)
-    crew = [make_member(stakeholder_class=klass) for _ in range(2)]
-    Notice.objects.all().delete()  # their welcome notices: not looked at here
-    return crew
+def test_the_member_sees_their_notices_newest_first(quiet_crew):
+    proposal = make_proposal(author=quiet_crew[1], title="Paint the shop")
+    mine = notices.make(quiet_crew[0], proposal, 3)
+    notices.make(quiet_crew[1], proposal, 2)  # someone else's
 
-
-def test_the_member_sees_their_notices_newest_first(crew):
-    proposal = make_proposal(author=crew[1], title="Paint the shop")
-    mine = notices.make(crew[0], proposal, 3)
-    notices.make(crew[1], proposal, 2)  # someone else's
-
-    body = client_for(crew[0].user).get(LIST).json()
+    body = client_for(quiet_crew[0].user).get(LIST).json()
 
     assert [row["id"] for row in body["results"]] == [n.pk for n in reversed(mine)]
     first = body["results"][0]
@@ -45,11 +35,11 @@ def test_the_member_sees_their_notices_newest_first(crew):
     assert body["next"] is None
 
 
-def test_marking_read_answers_the_list_with_read_at(crew):
-    proposal = make_proposal(author=crew[1])
-    old = notices.make(crew[0], proposal, 2)
-    late = notices.make(crew[0], proposal, 1, start=timezone.now() + timedelta(minutes=5))[0]
-    client = client_for(crew[0].user)
+def test_marking_read_answers_the_list_with_read_at(quiet_crew):
+    proposal = make_proposal(author=quiet_crew[1])
+    old = notices.make(quiet_crew[0], proposal, 2)
+    late = notices.make(quiet_crew[0], proposal, 1, start=timezone.now() + timedelta(minutes=5))[0]
+    client = client_for(quiet_crew[0].user)
 
     response = client.post(READ, {"up_to": timezone.now().isoformat()}, format="json")
 
@@ -60,19 +50,19 @@ def test_marking_read_answers_the_list_with_read_at(crew):
                    "up_to")  # without its offset: refused
 
 
-def test_who_has_an_inbox(client, crew):
+def test_who_has_an_inbox(client, quiet_crew):
     assert_problem(client_for().get(LIST), 401)
     assert_problem(client_for(key=api_key("*")).get(LIST), 403)  # a key has no inbox
     assert_problem(client_for(StaffFactory()).get(LIST), 403)  # no member row
     assert_problem(client_for(key=api_key("*")).post(READ, {}, format="json"), 403)
 
 
-def test_the_list_costs_the_same_for_2_and_40(crew):
-    client = client_for(crew[0].user)
+def test_the_list_costs_the_same_for_2_and_40(quiet_crew):
+    client = client_for(quiet_crew[0].user)
     counts = []
     for n in (2, 40):
-        notices.of(crew[0]).delete()
-        notices.make(crew[0], make_proposal(author=crew[1]), n)
+        notices.of(quiet_crew[0]).delete()
+        notices.make(quiet_crew[0], make_proposal(author=quiet_crew[1]), n)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(LIST).status_code == 200
         counts.append(len(queries))

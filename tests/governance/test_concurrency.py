@@ -17,15 +17,11 @@ from coop.errors import Conflict
 from coop.models import AuditRecord
 from governance import services
 from governance.models import Ballot, BallotRevision, Elector, Proposal
-from tests.governance.test_services import active_members, ensure_categories, open_proposal
+from tests.governance.helpers import active_members, open_proposal
 from tests.membership.factories import StaffFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _categories():
-    ensure_categories()
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("categories_installed")]
 
 
 def run_together(jobs: list, timeout: float = 60) -> list:

@@ -18,26 +18,16 @@ from governance import services, tasks
 from governance.models import Proposal
 from tests import flaky_mail, notices
 from tests.governance.factories import TEST_JOB
-from tests.governance.test_services import (
+from tests.governance.helpers import (
     active_members,
     ensure_categories,
     new_proposal,
+    opened_in_the_past,
 )
-from tests.governance.test_tasks import opened_in_the_past
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _eager_retries():
-    with flaky_mail.eager_retries():
-        yield
-
-
-@pytest.fixture
-def retries():
-    with flaky_mail.recorded_retries() as seen:
-        yield seen
+# The retries run inline (tests/conftest.py's eager_retries), as they did when each module
+# had its own copy of the fixture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_retries")]
 
 
 def recipients(outbox) -> list[str]:

@@ -21,7 +21,7 @@ from coop.models import AuditRecord, Notice
 from governance import enactments, services, tasks
 from governance.models import Category, Elector, Proposal
 from tests.governance.factories import TEST_JOB
-from tests.governance.test_services import (
+from tests.governance.helpers import (
     active_members,
     cast_all,
     close_at_deadline,

@@ -12,12 +12,9 @@ from governance.locks import (
     lock_proposal_shared,
 )
 from governance.models import Elector
-from tests.governance.test_services import active_members, ensure_categories, open_proposal
+from tests.governance.helpers import active_members, open_proposal
 
-
-@pytest.fixture(autouse=True)
-def _categories():
-    ensure_categories()
+pytestmark = pytest.mark.usefixtures("categories_installed")
 
 
 def try_in_other_connection(sql: str, params) -> bool:

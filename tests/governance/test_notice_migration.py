@@ -15,7 +15,7 @@ from django.utils import timezone
 from coop.models import Notice
 from governance import services
 from governance.models import Comment
-from tests.governance.test_services import active_members, new_proposal
+from tests.governance.helpers import active_members, new_proposal
 
 BEFORE = [("governance", "0004_notification_emailed_at")]
 AFTER = [("governance", "0006_notices_to_coop")]

@@ -16,9 +16,9 @@ from governance import services
 from governance.models import Proposal
 from tests import notices
 from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
+from tests.governance.helpers import detail_url, signed_in
 from tests.membership.factories import (
     StaffFactory,
-    StakeholderClassFactory,
     UserFactory,
     make_member,
 )
@@ -30,28 +30,8 @@ MARK_READ = "/governance/notifications/read/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def crew():
-    """Three active members (an electorate)."""
-    klass = StakeholderClassFactory(
-        slug="workers", name="Workers", share_price_minor=0, min_shares=1, max_shares=1
-    )
-    crew = [make_member(stakeholder_class=klass) for _ in range(3)]
-    Notice.objects.all().delete()  # their welcome notices: not what these tests look at
-    return crew
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def html_of(response) -> str:
     return response.content.decode()
-
-
-def detail_url(p) -> str:
-    return f"/governance/proposals/{p.pk}/"
 
 
 def notes_for(member, proposal: Proposal, n: int, *, start=None) -> list:
@@ -71,14 +51,14 @@ def nav_of(html: str) -> str:
 
 
 def test_my_notifications_newest_first_each_linking_to_its_proposal(
-    client, crew, django_capture_on_commit_callbacks
+    client, quiet_crew, django_capture_on_commit_callbacks
 ):
     """Notifications made the real way: opening the vote, a comment, the close."""
-    mine = make_proposal(author=crew[0], title="Buy a cargo bike")
-    theirs = make_proposal(author=crew[1], title="Paint the shop")
+    mine = make_proposal(author=quiet_crew[0], title="Buy a cargo bike")
+    theirs = make_proposal(author=quiet_crew[1], title="Paint the shop")
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_post(proposal=mine, member=crew[1], body="Which colour?")
-        services.comment_post(proposal=theirs, member=crew[2], body="Blue.")  # crew[1]'s
+        services.comment_post(proposal=mine, member=quiet_crew[1], body="Which colour?")
+        services.comment_post(proposal=theirs, member=quiet_crew[2], body="Blue.")  # [1]'s
         open_proposal(mine)
     with django_capture_on_commit_callbacks(execute=True):
         services.proposal_close(actor=TEST_JOB,
@@ -90,7 +70,7 @@ def test_my_notifications_newest_first_each_linking_to_its_proposal(
             created_at=base + timedelta(hours=order[note.kind])
         )
 
-    html = html_of(signed_in(client, crew[0].user).get(INBOX))
+    html = html_of(signed_in(client, quiet_crew[0].user).get(INBOX))
     texts = [
         "The vote on “Buy a cargo bike” has closed: see the result",
         "Voting is open on “Buy a cargo bike”",
@@ -100,16 +80,16 @@ def test_my_notifications_newest_first_each_linking_to_its_proposal(
     assert -1 not in positions and positions == sorted(positions), positions
     assert f'href="{detail_url(mine)}#vote"' in html
     assert f'href="{detail_url(mine)}#discussion"' in html
-    # crew[1]'s comment notification on their own proposal is not mine.
+    # quiet_crew[1]'s comment notification on their own proposal is not mine.
     assert "Paint the shop" not in html
     assert html.count('class="card notification unread"') == 3
-    assert "Paint the shop" in html_of(signed_in(client, crew[1].user).get(INBOX))
+    assert "Paint the shop" in html_of(signed_in(client, quiet_crew[1].user).get(INBOX))
 
 
-def test_the_inbox_is_paginated_without_a_count(client, crew):
-    p = make_proposal(author=crew[1])
-    rows = notes_for(crew[0], p, 45)
-    signed_in(client, crew[0].user)
+def test_the_inbox_is_paginated_without_a_count(client, quiet_crew):
+    p = make_proposal(author=quiet_crew[1])
+    rows = notes_for(quiet_crew[0], p, 45)
+    signed_in(client, quiet_crew[0].user)
     html = html_of(client.get(INBOX))
     assert html.count('class="card notification') == 20
     # Newest first: the last made is at the top of page 1, the first made ends page 3.
@@ -131,12 +111,12 @@ def test_the_inbox_is_paginated_without_a_count(client, crew):
     assert "There are no more notifications." in html_of(client.get(INBOX, {"page": 9}))
 
 
-def test_a_member_without_notifications_is_told_what_will_come(client, crew):
-    html = html_of(signed_in(client, crew[0].user).get(INBOX))
+def test_a_member_without_notifications_is_told_what_will_come(client, quiet_crew):
+    html = html_of(signed_in(client, quiet_crew[0].user).get(INBOX))
     assert "You have no notifications yet." in html and "Mark all as read" not in html
 
 
-def test_who_may_see_the_inbox(client, crew):
+def test_who_may_see_the_inbox(client, quiet_crew):
     for url in (INBOX, MARK_READ):
         response = client.get(url) if url == INBOX else client.post(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -153,10 +133,10 @@ def test_who_may_see_the_inbox(client, crew):
 # --- the nav ------------------------------------------------------------------------------
 
 
-def test_the_nav_counts_unread_notifications(client, crew):
-    p = make_proposal(author=crew[1])
-    rows = notes_for(crew[0], p, 3)
-    signed_in(client, crew[0].user)
+def test_the_nav_counts_unread_notifications(client, quiet_crew):
+    p = make_proposal(author=quiet_crew[1])
+    rows = notes_for(quiet_crew[0], p, 3)
+    signed_in(client, quiet_crew[0].user)
     nav = nav_of(html_of(client.get("/governance/")))
     assert f'href="{INBOX}"' in nav
     assert 'aria-label="Notifications, 3 unread">Notifications (3)</a>' in nav
@@ -172,14 +152,14 @@ def test_the_nav_counts_unread_notifications(client, crew):
     assert '<a href="/governance/" aria-current="page">' not in nav
 
 
-def test_the_nav_count_stops_at_99_plus(client, crew):
-    notes_for(crew[0], make_proposal(author=crew[1]), 120)
-    nav = nav_of(html_of(signed_in(client, crew[0].user).get("/governance/")))
+def test_the_nav_count_stops_at_99_plus(client, quiet_crew):
+    notes_for(quiet_crew[0], make_proposal(author=quiet_crew[1]), 120)
+    nav = nav_of(html_of(signed_in(client, quiet_crew[0].user).get("/governance/")))
     assert 'aria-label="Notifications, 99+ unread">Notifications (99+)</a>' in nav
 
 
-def test_the_nav_count_costs_one_query_and_none_where_it_is_not_drawn(client, crew):
-    notes_for(crew[0], make_proposal(author=crew[1]), 2)
+def test_the_nav_count_costs_one_query_and_none_where_it_is_not_drawn(client, quiet_crew):
+    notes_for(quiet_crew[0], make_proposal(author=quiet_crew[1]), 2)
     with CaptureQueriesContext(connection) as queries:
         for url in ("/", "/accounts/login/"):
             assert client.get(url).status_code == 200  # a visitor
@@ -188,7 +168,7 @@ def test_the_nav_count_costs_one_query_and_none_where_it_is_not_drawn(client, cr
     with CaptureQueriesContext(connection) as queries:
         client.get("/")
     assert notification_queries(queries) == 0
-    signed_in(client, crew[0].user)
+    signed_in(client, quiet_crew[0].user)
     for url in ("/", "/governance/", detail_url(Proposal.objects.get())):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
@@ -214,9 +194,9 @@ def _inbox_queries(client, member, n: int) -> int:
 INBOX_QUERIES = 4
 
 
-def test_the_inbox_query_count_does_not_grow(client, crew, django_assert_max_num_queries):
-    signed_in(client, crew[0].user)
-    assert _inbox_queries(client, crew[0], 2) == _inbox_queries(client, crew[0], 40)
+def test_the_inbox_query_count_does_not_grow(client, quiet_crew, django_assert_max_num_queries):
+    signed_in(client, quiet_crew[0].user)
+    assert _inbox_queries(client, quiet_crew[0], 2) == _inbox_queries(client, quiet_crew[0], 40)
     with django_assert_max_num_queries(INBOX_QUERIES):
         client.get(INBOX, {"page": 2})
 
@@ -224,15 +204,15 @@ def test_the_inbox_query_count_does_not_grow(client, crew, django_assert_max_num
 # --- mark all as read ---------------------------------------------------------------------
 
 
-def test_mark_all_read_marks_mine_up_to_what_the_page_showed(client, crew):
-    p = make_proposal(author=crew[2])
-    mine = notes_for(crew[0], p, 3)
-    others = notes_for(crew[1], p, 2)
-    signed_in(client, crew[0].user)
+def test_mark_all_read_marks_mine_up_to_what_the_page_showed(client, quiet_crew):
+    p = make_proposal(author=quiet_crew[2])
+    mine = notes_for(quiet_crew[0], p, 3)
+    others = notes_for(quiet_crew[1], p, 2)
+    signed_in(client, quiet_crew[0].user)
     # The hidden field as the browser sends it back.
     up_to = re.search(r'name="up_to" value="([^"]+)"', html_of(client.get(INBOX))).group(1)
     assert re.search(r"[+-]\d\d:\d\d$", up_to)  # with its offset: never ambiguous
-    late = notes_for(crew[0], p, 1, start=timezone.now() + timedelta(seconds=1))[0]
+    late = notes_for(quiet_crew[0], p, 1, start=timezone.now() + timedelta(seconds=1))[0]
     response = client.post(MARK_READ, {"up_to": up_to}, follow=True)
     assert response.redirect_chain == [(INBOX, 302)]
     html = html_of(response)
@@ -244,9 +224,9 @@ def test_mark_all_read_marks_mine_up_to_what_the_page_showed(client, crew):
     assert 'aria-label="Notifications, 1 unread">Notifications (1)</a>' in nav_of(html)
 
 
-def test_mark_all_read_with_bad_input_changes_nothing(client, crew):
-    notes_for(crew[0], make_proposal(author=crew[1]), 2)
-    signed_in(client, crew[0].user)
+def test_mark_all_read_with_bad_input_changes_nothing(client, quiet_crew):
+    notes_for(quiet_crew[0], make_proposal(author=quiet_crew[1]), 2)
+    signed_in(client, quiet_crew[0].user)
     for data in ({}, {"up_to": "yesterday-ish"}):
         response = client.post(MARK_READ, data, follow=True)
         assert "Nothing was marked as read: reload the page and try again." in html_of(response)
@@ -254,10 +234,10 @@ def test_mark_all_read_with_bad_input_changes_nothing(client, crew):
     assert client.get(MARK_READ).status_code == 405  # reading changes nothing
 
 
-def test_mark_all_read_needs_the_csrf_token(crew):
-    notes_for(crew[0], make_proposal(author=crew[1]), 2)
+def test_mark_all_read_needs_the_csrf_token(quiet_crew):
+    notes_for(quiet_crew[0], make_proposal(author=quiet_crew[1]), 2)
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(crew[0].user)
+    browser.force_login(quiet_crew[0].user)
     html = html_of(browser.get(INBOX))
     assert 'name="csrfmiddlewaretoken"' in html and f'action="{MARK_READ}"' in html
     response = browser.post(MARK_READ, {"up_to": timezone.now().isoformat()})
@@ -265,17 +245,17 @@ def test_mark_all_read_needs_the_csrf_token(crew):
     assert Notice.objects.filter(read_at__isnull=False).count() == 0
 
 
-def test_the_service_marks_only_unread_ones_up_to_now(crew):
-    p = make_proposal(author=crew[1])
-    old, fresh = notes_for(crew[0], p, 2)
+def test_the_service_marks_only_unread_ones_up_to_now(quiet_crew):
+    p = make_proposal(author=quiet_crew[1])
+    old, fresh = notes_for(quiet_crew[0], p, 2)
     earlier = timezone.now() - timedelta(days=3)
     Notice.objects.filter(pk=old.pk).update(read_at=earlier)
     # A time in the future is clamped to now; the one read before keeps its time.
     count = services.notifications_mark_read(
-        member=crew[0], up_to=timezone.now() + timedelta(days=1)
+        member=quiet_crew[0], up_to=timezone.now() + timedelta(days=1)
     )
     assert count == 1
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.read_at == earlier and fresh.read_at is not None
-    assert services.notifications_mark_read(member=crew[0]) == 0
+    assert services.notifications_mark_read(member=quiet_crew[0]) == 0

@@ -16,8 +16,17 @@ from governance import rules, services, tasks
 from governance.models import ImplementationUpdate, Proposal
 from membership import services as membership_services
 from tests.governance.factories import TEST_JOB, open_proposal
-from tests.governance.test_api import BASE, assert_problem, client_for, in_hours
-from tests.governance.test_views import close, csv_url, members, proposal, voting
+from tests.governance.helpers import (
+    BASE,
+    assert_problem,
+    client_for,
+    close,
+    csv_url,
+    in_hours,
+    members,
+    proposal,
+    voting,
+)
 from tests.membership.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from coop.models import AuditRecord
 from governance.models import Ballot, Elector, Method, Proposal, SecretBallot
 from governance.seed import seed_governance
-from tests.governance.test_services import active_members
+from tests.governance.helpers import active_members
 
 pytestmark = pytest.mark.django_db
 

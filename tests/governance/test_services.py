@@ -1,7 +1,6 @@
 """The governance services (RULES.md §2) through their public functions, on a real database."""
 
 import hashlib
-import importlib
 from datetime import date, timedelta
 
 import pytest
@@ -25,61 +24,17 @@ from governance.models import (
 from membership import services as membership_services
 from membership.models import Member
 from tests.governance.factories import TEST_JOB
+from tests.governance.helpers import (
+    active_members,
+    cast_all,
+    close_at_deadline,
+    new_proposal,
+    open_proposal,
+    option_ids,
+)
 from tests.membership.factories import REGISTRAR, StaffFactory, StakeholderClassFactory, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-# --- helpers (imported by the other governance test modules of this suite) -----------------
-
-
-def ensure_categories() -> None:
-    """The categories the migration installs; transactional tests flush them, so put them back."""
-    from django.apps import apps
-
-    importlib.import_module("governance.migrations.0002_initial_categories").forwards(apps, None)
-
-
-def free_class(slug: str = "workers", weight: int = 1):
-    """A class whose shares cost nothing: its members are active at approval (fast to make)."""
-    return StakeholderClassFactory(slug=slug, name=slug.title(), share_price_minor=0,
-                                   min_shares=1, max_shares=1, vote_weight=weight)
-
-
-def active_members(n: int, slug: str = "workers", weight: int = 1) -> list[Member]:
-    klass = free_class(slug, weight)
-    members = [make_member(stakeholder_class=klass) for _ in range(n)]
-    assert all(m.status == Member.Status.ACTIVE for m in members)
-    return members
-
-
-def new_proposal(*, hours: int = 96, now=None, **rules) -> Proposal:
-    now = now or timezone.now()
-    rules.setdefault("title", "Buy a shared scanner")
-    rules.setdefault("body", "A large-format scanner for the archive.")
-    return services.proposal_create(actor=TEST_JOB,
-                                    closes_at=now + timedelta(hours=hours), now=now, **rules)
-
-
-def open_proposal(**rules) -> Proposal:
-    return services.proposal_open(actor=TEST_JOB, proposal=new_proposal(**rules))
-
-
-def cast_all(proposal, members, **ballot):
-    for member in members:
-        services.ballot_cast(proposal=proposal, member=member, **ballot)
-
-
-def close_at_deadline(proposal) -> Proposal:
-    closed = services.proposal_close(actor=CLOSE_DUE_VOTES, proposal=proposal, by_deadline=True,
-                                     now=proposal.closes_at + timedelta(seconds=1))
-    assert closed is not None
-    closed.refresh_from_db()
-    return closed
-
-
-def option_ids(proposal) -> list[int]:
-    return list(proposal.options.values_list("pk", flat=True))
 
 
 # --- lifecycle ------------------------------------------------------------------------------

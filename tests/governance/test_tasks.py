@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
 from coop.celery import app
 from coop.models import AuditRecord
@@ -12,19 +11,13 @@ from governance import services, tasks
 from governance.models import Elector, Proposal
 from tests import notices
 from tests.governance.factories import TEST_JOB
-from tests.governance.test_services import (
+from tests.governance.helpers import (
     active_members,
     cast_all,
     ensure_categories,
     new_proposal,
+    opened_in_the_past,
 )
-
-
-def opened_in_the_past(*, hours_left: float, **rules) -> Proposal:
-    """A vote opened 96 h before its deadline, which lies `hours_left` from now."""
-    opened = timezone.now() - timedelta(hours=96 - hours_left)
-    proposal = new_proposal(now=opened, hours=96, **rules)
-    return services.proposal_open(actor=TEST_JOB, proposal=proposal, now=opened)
 
 
 def kinds(proposal) -> dict[str, int]:

@@ -14,11 +14,9 @@ from django.utils import timezone
 
 from governance import services
 from governance.models import Ballot, BallotRevision, Comment, Proposal, SecretBallot
-from membership.models import Member
 from tests.governance.factories import TEST_JOB
+from tests.governance.helpers import close, csv_url, members, option_ids, proposal, voting
 from tests.membership.factories import (
-    StaffFactory,
-    StakeholderClassFactory,
     UserFactory,
     make_member,
 )
@@ -33,40 +31,6 @@ NEW = "/governance/proposals/new/"
 # --- helpers ------------------------------------------------------------------------------
 
 
-def free_class(slug: str = "workers", weight: int = 1):
-    """Shares that cost nothing: members are active at approval (fast to make)."""
-    return StakeholderClassFactory(
-        slug=slug, name=slug.title(), share_price_minor=0, min_shares=1, max_shares=1,
-        vote_weight=weight,
-    )
-
-
-def members(n: int, slug: str = "workers", weight: int = 1) -> list[Member]:
-    klass = free_class(slug, weight)
-    return [make_member(stakeholder_class=klass) for _ in range(n)]
-
-
-def proposal(*, author=None, draft=False, secret=False, method="yes_no", options=None,
-             title="Buy a cargo bike", **rules) -> Proposal:
-    if method in ("approval", "ranked") and options is None:
-        options = ["Alice", "Bob", "Chandra"]
-    return services.proposal_create(actor=TEST_JOB,
-        title=title, body="For deliveries in town.", author=author, draft=draft, secret=secret,
-        method=method, options=options, seats=1 if options else None,
-        closes_at=timezone.now() + timedelta(days=4), **rules,
-    )
-
-
-def voting(**kwargs) -> Proposal:
-    return services.proposal_open(actor=TEST_JOB, proposal=proposal(**kwargs))
-
-
-def close(p: Proposal) -> Proposal:
-    services.proposal_close(actor=TEST_JOB, proposal=p, now=p.closes_at + timedelta(seconds=1))
-    p.refresh_from_db()
-    return p
-
-
 def detail(p) -> str:
     return f"/governance/proposals/{p.pk}/"
 
@@ -77,14 +41,6 @@ def vote_url(p) -> str:
 
 def result_url(p) -> str:
     return f"/governance/proposals/{p.pk}/result/"
-
-
-def csv_url(p) -> str:
-    return f"/governance/proposals/{p.pk}/ballots.csv"
-
-
-def option_ids(p) -> list[int]:
-    return list(p.options.values_list("pk", flat=True))
 
 
 def as_user(client, user):
@@ -100,17 +56,6 @@ def stored_ballots(p) -> int:
     return Ballot.objects.filter(proposal=p).count() + SecretBallot.objects.filter(
         proposal=p
     ).count()
-
-
-@pytest.fixture
-def crew():
-    """Three active members (the electorate), the first one the author."""
-    return members(3)
-
-
-@pytest.fixture
-def staff():
-    return StaffFactory()
 
 
 # --- who sees what ------------------------------------------------------------------------

@@ -10,11 +10,10 @@ from django.utils import timezone
 from coop.models import AuditRecord
 from governance.models import Proposal
 from tests.governance.factories import TEST_JOB, make_proposal, open_proposal
+from tests.governance.helpers import detail_url, signed_in
 from tests.membership.factories import (
     StaffFactory,
-    StakeholderClassFactory,
     UserFactory,
-    make_member,
 )
 
 pytestmark = pytest.mark.django_db
@@ -22,26 +21,8 @@ pytestmark = pytest.mark.django_db
 FIELD = "%Y-%m-%dT%H:%M"  # what the datetime-local field sends
 
 
-@pytest.fixture
-def crew():
-    """Three active members; the first is the author in these tests."""
-    klass = StakeholderClassFactory(
-        slug="workers", name="Workers", share_price_minor=0, min_shares=1, max_shares=1
-    )
-    return [make_member(stakeholder_class=klass) for _ in range(3)]
-
-
 def edit_url(p) -> str:
     return f"/governance/proposals/{p.pk}/edit/"
-
-
-def detail_url(p) -> str:
-    return f"/governance/proposals/{p.pk}/"
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def snapshot(p: Proposal) -> tuple:

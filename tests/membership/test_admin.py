@@ -19,20 +19,9 @@ from membership.models import (
 )
 from tests.membership.factories import REGISTRAR
 
-from .factories import StaffFactory, StakeholderClassFactory, UserFactory, make_member
+from .factories import StakeholderClassFactory, UserFactory, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff():
-    return StaffFactory()
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def texts(response) -> list[str]:

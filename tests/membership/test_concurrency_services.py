@@ -63,12 +63,13 @@ def applications(klass, n, shares=None):
 
 
 @pytest.fixture
-def klass():
+def small_klass():
+    """At most 4 shares a member (membership/conftest.py's `klass` allows 5)."""
     return StakeholderClassFactory(share_price_minor=PRICE, min_shares=2, max_shares=4)
 
 
-def test_simultaneous_approvals_never_share_or_skip_a_member_number(klass):
-    pending = applications(klass, 8)
+def test_simultaneous_approvals_never_share_or_skip_a_member_number(small_klass):
+    pending = applications(small_klass, 8)
     results, errors = run_together(
         [lambda a=a: services.application_approve(actor=REGISTRAR, application=a) for a in pending])
     assert errors == [None] * 8
@@ -77,8 +78,8 @@ def test_simultaneous_approvals_never_share_or_skip_a_member_number(klass):
     assert Counter.objects.get(name="member_number").last_value == 8
 
 
-def test_simultaneous_batch_approvals_keep_submission_order_within_each_batch(klass):
-    pending = applications(klass, 12)
+def test_simultaneous_batch_approvals_keep_submission_order_within_each_batch(small_klass):
+    pending = applications(small_klass, 12)
     batches = [pending[i::4] for i in range(4)]  # interleaved: 4 batches of 3
     results, errors = run_together(
         [lambda b=b: services.applications_approve(actor=REGISTRAR,
@@ -93,8 +94,8 @@ def test_simultaneous_batch_approvals_keep_submission_order_within_each_batch(kl
         assert numbers == list(range(numbers[0], numbers[0] + 3))  # a batch takes a run
 
 
-def test_approving_the_same_application_twice_at_once_admits_once(klass):
-    (application,) = applications(klass, 1)
+def test_approving_the_same_application_twice_at_once_admits_once(small_klass):
+    (application,) = applications(small_klass, 1)
     results, errors = run_together(
         [lambda: services.application_approve(actor=REGISTRAR, application=application)] * 2)
     assert sorted(type(e).__name__ for e in errors if e) == ["Conflict"]
@@ -103,10 +104,10 @@ def test_approving_the_same_application_twice_at_once_admits_once(klass):
     assert Counter.objects.get(name="member_number").last_value == 1
 
 
-def test_simultaneous_payments_never_share_or_skip_a_certificate_number(klass):
+def test_simultaneous_payments_never_share_or_skip_a_certificate_number(small_klass):
     shares = [2, 3, 4, 2, 3, 4, 2, 3]
     members = [services.applications_approve(actor=REGISTRAR, application_ids=[a.pk], on=PAID_ON)[0]
-               for a in applications(klass, 8, shares)]
+               for a in applications(small_klass, 8, shares)]
     results, errors = run_together(
         [lambda m=m, n=n: services.share_payment_record(actor=REGISTRAR,
                                                         member=m, amount_minor=n * PRICE,
@@ -125,8 +126,8 @@ def test_simultaneous_payments_never_share_or_skip_a_certificate_number(klass):
     assert Counter.objects.get(name="certificate_number").last_value == sum(shares)
 
 
-def test_two_payments_that_together_would_overpay_exactly_one_succeeds(klass):
-    (application,) = applications(klass, 1)
+def test_two_payments_that_together_would_overpay_exactly_one_succeeds(small_klass):
+    (application,) = applications(small_klass, 1)
     member = services.applications_approve(actor=REGISTRAR, application_ids=[application.pk],
                                            on=PAID_ON)[0]  # 2 × 5000 outstanding
     results, errors = run_together(
@@ -143,8 +144,8 @@ def test_two_payments_that_together_would_overpay_exactly_one_succeeds(klass):
     assert SharePayment.objects.filter(member=member).count() == 1
 
 
-def test_reversing_the_same_payment_twice_at_once_reverses_once(klass):
-    (application,) = applications(klass, 1)
+def test_reversing_the_same_payment_twice_at_once_reverses_once(small_klass):
+    (application,) = applications(small_klass, 1)
     member = services.applications_approve(actor=REGISTRAR,
                                            application_ids=[application.pk], on=PAID_ON)[0]
     payment = services.share_payment_record(actor=REGISTRAR, member=member, amount_minor=2 * PRICE,

@@ -13,19 +13,9 @@ from tests import flaky_mail
 
 from .factories import StakeholderClassFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _eager_retries():
-    with flaky_mail.eager_retries():
-        yield
-
-
-@pytest.fixture
-def retries():
-    with flaky_mail.recorded_retries() as seen:
-        yield seen
+# The retries run inline (tests/conftest.py's eager_retries), as they did when each module
+# had its own copy of the fixture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_retries")]
 
 
 def application(email: str):

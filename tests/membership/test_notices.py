@@ -15,21 +15,11 @@ from tests.membership.factories import REGISTRAR
 
 from .factories import StakeholderClassFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+# The retries run inline (tests/conftest.py's eager_retries), as they did when each module
+# had its own copy of the fixture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_retries")]
 
 INBOX = "/governance/notifications/"
-
-
-@pytest.fixture(autouse=True)
-def _eager_retries():
-    with flaky_mail.eager_retries():
-        yield
-
-
-@pytest.fixture
-def retries():
-    with flaky_mail.recorded_retries() as seen:
-        yield seen
 
 
 def apply(email="ann@example.org", *, with_account=True):

@@ -21,7 +21,7 @@ from membership.models import (
 )
 from tests.membership.factories import REGISTRAR
 
-from .factories import StaffFactory, StakeholderClassFactory, UserFactory, make_member
+from .factories import StakeholderClassFactory, UserFactory, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +32,6 @@ JOINED = date(2026, 3, 1)
 # ...and apply before JOINED: an approval cannot predate the application. The services stamp
 # a submission "now"; `submit` dates it back to this moment (a February day in every zone).
 SUBMITTED = datetime(2026, 2, 26, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def klass():
-    return StakeholderClassFactory(slug="photographers", share_price_minor=PRICE,
-                                   min_shares=2, max_shares=5)
-
-
-@pytest.fixture
-def staff():
-    return StaffFactory()
 
 
 def submit(klass, shares=None, user=None, **kwargs):
