@@ -7,6 +7,7 @@ the site's own error pages like production but keeps the embedded default's plai
 email, generated keys and no two-factor gate.
 """
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -54,10 +55,9 @@ def embedded_keys(path: Path) -> dict[str, str]:
                        f"BALLOT_RECEIPT_KEY={secrets.token_urlsafe(50)}\n")
             file.flush()
             os.fsync(file.fileno())
-        try:
+        # FileExistsError: another process got there first, and its keys are the ones.
+        with contextlib.suppress(FileExistsError):
             os.link(candidate, path)
-        except FileExistsError:
-            pass  # another process got there first: its keys are the ones
     finally:
         candidate.unlink(missing_ok=True)
     return _read_keys(path)

@@ -1,6 +1,7 @@
 """The embedded default's generated keys (issue #8 item 5) and the demo as `make demo` runs it:
 links in emails, quiet console, the site's own error pages, and stopping it (items 10, 23)."""
 
+import contextlib
 import os
 import re
 import signal
@@ -275,10 +276,8 @@ def test_the_demo_serves_on_its_port_and_a_sigterm_to_its_group_stops_everything
         assert "Stopped." in log_path.read_text()
     finally:
         for pid in processes_marked(mark):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_make_demo_seeds_with_the_demo_address():
