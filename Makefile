@@ -17,8 +17,10 @@ migrate: bootstrap
 	$(VENV)/python manage.py migrate --noinput
 
 # Embedded default: SQLite in var/, background jobs on the filesystem broker, no services.
+# SITE_URL follows DEMO_HOST/DEMO_PORT (bin/demo does the same), so email links reach the demo.
 demo: migrate
-	$(VENV)/python manage.py seed_demo
+	SITE_URL="$${SITE_URL:-http://$${DEMO_HOST:-127.0.0.1}:$${DEMO_PORT:-8000}}" \
+	  $(VENV)/python manage.py seed_demo
 	bash bin/demo
 
 # The whole suite. DATABASE_URL / REDIS_URL, when set, put it on PostgreSQL and Redis (and run

@@ -1,10 +1,15 @@
 """Settings come only from environment variables.
 
 Nothing set: the embedded default (SQLite file, background jobs on kombu's filesystem
-transport, emails on the console). DEBUG=false with SECRET_KEY and ALLOWED_HOSTS: production.
+transport, emails on the console, keys generated once into VAR_DIR). DEBUG=false with SECRET_KEY
+and ALLOWED_HOSTS: production. DEBUG=false with DEMO=true: the demo (`make demo`), which shows
+the site's own error pages like production but keeps the embedded default's plain http, console
+email, generated keys and no two-factor gate.
 """
 
+import contextlib
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -27,17 +32,65 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def embedded_keys(path: Path) -> dict[str, str]:
+    """The embedded default's keys, generated on first use and kept in `path` (mode 0600).
+
+    A key in the source code would let anyone recompute the demo's secret-ballot receipts, so
+    each installation makes its own. The web server, the worker and beat start together and
+    must all read the same keys (with different receipt keys one member's ballot would not be
+    recognised and could count twice), so the file appears exactly once and only complete:
+    each process writes its candidate to a private temporary file, then hard-links it to the
+    final name. link() fails when the name exists, so the first link wins and everyone,
+    including the losers, reads the winner's file."""
+    try:
+        return _read_keys(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+                       f"BALLOT_RECEIPT_KEY={secrets.token_urlsafe(50)}\n")
+            file.flush()
+            os.fsync(file.fileno())
+        # FileExistsError: another process got there first, and its keys are the ones.
+        with contextlib.suppress(FileExistsError):
+            os.link(candidate, path)
+    finally:
+        candidate.unlink(missing_ok=True)
+    return _read_keys(path)
+
+
+def _read_keys(path: Path) -> dict[str, str]:
+    keys = dict(line.split("=", 1) for line in path.read_text().split())
+    if not all(len(keys.get(name, "")) >= 50 for name in ("SECRET_KEY", "BALLOT_RECEIPT_KEY")):
+        raise ImproperlyConfigured(f"{path} is incomplete: delete it (receipts of secret ballots "
+                                   "already cast will no longer be recognised) or set SECRET_KEY.")
+    return keys
+
+
 DEBUG = env_bool("DEBUG", True)
+# The demo answers like production (DEBUG=false: the site's own 404/403/500 pages), yet keeps
+# plain http, console email, generated keys and no two-factor gate, which a demo on
+# http://127.0.0.1 needs. Production hardening is on exactly when neither DEBUG nor DEMO is.
+DEMO = env_bool("DEMO", False)
+PRODUCTION = not DEBUG and not DEMO
 TESTING = env_bool("TESTING", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+_embedded_keys: dict[str, str] = {}
 if not SECRET_KEY:
-    if not DEBUG:
+    if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
-    SECRET_KEY = "insecure-embedded-default-key-only-for-local-use-0123456789abcdef"  # noqa: S105
+    _embedded_keys = embedded_keys(VAR_DIR / "secret-keys")
+    SECRET_KEY = _embedded_keys["SECRET_KEY"]
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver" if DEBUG else "")
-if not DEBUG and not ALLOWED_HOSTS:
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver" if not PRODUCTION else ""
+)
+if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -211,15 +264,15 @@ MFA_TOTP_ISSUER = COOP_NAME
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_SERVE_SPECIFICATION = False
 # Staff must have two-factor switched on to reach the admin (on in production).
-ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", not DEBUG)
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", PRODUCTION)
 
 # --- email --------------------------------------------------------------------------------
 # Django 6.1 MAILERS (EMAIL_BACKEND, EMAIL_HOST... are deprecated). The environment variables
-# keep their familiar names. The embedded default writes emails to the console; production
-# (DEBUG=false) defaults to SMTP, because `check --deploy` rejects a console mailer.
+# keep their familiar names. The embedded default and the demo write emails to the console;
+# production defaults to SMTP, because `check --deploy` rejects a console mailer.
 _email_backend = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
+    if not PRODUCTION
     else "django.core.mail.backends.smtp.EmailBackend"
 )
 _mailer: dict = {"BACKEND": _email_backend}
@@ -252,13 +305,13 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production serves the collected files (collectstatic runs in the image build); the demo and
 # the tests serve straight from the app folders, so they need no collectstatic step.
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
-WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = not PRODUCTION or TESTING
+WHITENOISE_AUTOREFRESH = not PRODUCTION or TESTING
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -324,18 +377,20 @@ SECURE_PROXY_SSL_HEADER = (
     if os.environ.get("SECURE_PROXY_SSL_HEADER")
     else None
 )
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 # Health probes come from inside the cluster over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 # Preload is a commitment for the whole domain: the operator decides it (see SILENCED below).
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Sessions (browser cookies and the app's X-Session-Token) are read from the cache and kept in
 # the database too, so a restart of Redis signs nobody out.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -357,8 +412,10 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 # Audit receipts for secret ballots are HMACs under this key (separate from SECRET_KEY so the
-# session key can be rotated without breaking receipts).
-BALLOT_RECEIPT_KEY = os.environ.get("BALLOT_RECEIPT_KEY") or SECRET_KEY
+# session key can be rotated without breaking receipts). The embedded default generates its own.
+BALLOT_RECEIPT_KEY = (
+    os.environ.get("BALLOT_RECEIPT_KEY") or _embedded_keys.get("BALLOT_RECEIPT_KEY") or SECRET_KEY
+)
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,5 @@
-"""Demo proposals for `seed_demo`: open, closed, passed and implemented, of every method.
+"""Demo proposals for `seed_demo`: open, closed, passed and implemented, of every method (open
+votes too).
 
 Everything goes through the services (with past `now` values for the closed ones), so the
 electorates, ballots, tallies and audit trail are real."""
@@ -6,9 +7,11 @@ electorates, ballots, tallies and audit trail are real."""
 import random
 from datetime import timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from coop.actors import GOVERNANCE_SEED
+from coop.models import Notice
 from membership.models import Member
 
 from . import services
@@ -116,6 +119,14 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
     open_vote("Secret ballot: pay rise for the staff team", "A 4 % pay rise for the staff "
               "class from January.", secret=True, tally_mode="concurrent",
               pick=yes_no([4, 3, 1]), voters=0.08)
+    open_vote("Adopt the shared darkroom rota", "Members book the darkroom in two-hour slots "
+              "through the site; the facilities circle settles clashes.", method="consent",
+              pick=lambda r, _: {"choice": r.choices(
+                  ["agree", "abstain", "disagree", "block"], [7, 2, 1, 0])[0]})
+    open_vote("Choose the city of the autumn photo walk", "Rank the cities you would travel "
+              "to; the one most members prefer wins.", method="ranked", seats=1,
+              options=["Lisbon", "Ljubljana", "Ghent", "Porto"], hours_left=60,
+              pick=lambda r, ids: {"ranking": r.sample(ids, r.randint(1, len(ids)))})
     services.proposal_create(actor=GOVERNANCE_SEED,
                              title="Partner with the regional news cooperative",
                              body="Share a syndication feed with the regional news "
@@ -126,4 +137,22 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
                              body="Experienced members mentor newcomers for their first "
                              "three months.", author=author, closes_at=now + timedelta(days=20),
                              draft=True)
+    date_by_history()
     return created + 2
+
+
+def date_by_history() -> None:
+    """The services stamp "proposed on" and the notices with the moment the seed runs; date them
+    by each proposal's own history instead (proposed when its discussion began, "voting is
+    open" when it opened, the result when it closed), so the demo's pages and inbox agree.
+    Inside a transaction the notices are made on commit: `seed_demo` calls this again after."""
+    proposal_type = ContentType.objects.get_for_model(Proposal)
+    for proposal in Proposal.objects.all():
+        if proposal.discussion_at:
+            Proposal.objects.filter(pk=proposal.pk).update(created_at=proposal.discussion_at)
+        about = Notice.objects.filter(target_type=proposal_type, target_id=proposal.pk)
+        for kind, at in (("governance.vote_opened", proposal.opens_at),
+                         ("governance.result", proposal.closed_at)):
+            if at:
+                about.filter(kind=kind).update(created_at=at)
+                about.filter(kind=kind, emailed_at__isnull=False).update(emailed_at=at)

@@ -22,6 +22,7 @@ SETTINGS_FILE = BASE_DIR / "coop" / "settings.py"
 # Every variable settings.py reads that a test environment may carry in (CI sets some).
 SETTINGS_VARIABLES = [
     "DEBUG",
+    "DEMO",
     "TESTING",
     "SECRET_KEY",
     "ALLOWED_HOSTS",

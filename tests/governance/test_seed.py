@@ -3,10 +3,11 @@
 import random
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 
-from coop.models import AuditRecord
+from coop.models import AuditRecord, Notice
 from governance.models import Ballot, Elector, Method, Proposal, SecretBallot
-from governance.seed import seed_governance
+from governance.seed import date_by_history, seed_governance
 from tests.governance.helpers import active_members
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +28,11 @@ def test_the_seed_makes_open_closed_and_passed_proposals_of_every_method(coopera
     made = seed_governance(rng=random.Random(7), demo_member=demo)
 
     proposals = list(Proposal.objects.all())
-    assert made == len(proposals) == 10
+    assert made == len(proposals) == 12
     by_status = {s: [p for p in proposals if p.status == s] for s in Proposal.Status.values}
-    assert len(by_status["closed"]) == 5 and len(by_status["voting"]) == 3
+    assert len(by_status["closed"]) == 5 and len(by_status["voting"]) == 5
+    # issue #8 item 23: the demo has open votes of every method, not only closed ones
+    assert {p.method for p in by_status["voting"]} == set(Method.values)
     assert len(by_status["discussion"]) == 1 and len(by_status["draft"]) == 1
     assert {p.method for p in by_status["closed"] + by_status["voting"]} == set(Method.values)
     assert {p.tally_mode for p in proposals} == {"member", "class_weighted", "concurrent"}
@@ -65,3 +68,29 @@ def test_no_seed_without_a_cooperative_to_vote():
     active_members(5)
     assert seed_governance() == 0
     assert not Proposal.objects.exists()
+
+
+def test_proposed_on_and_notice_times_follow_each_proposals_history(cooperative,
+                                                                    django_capture_on_commit_callbacks):
+    # given: the seed as seed_demo runs it, its vote notices made as the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_governance(rng=random.Random(7), demo_member=cooperative[-1])
+    date_by_history()
+
+    proposal_type = ContentType.objects.get_for_model(Proposal)
+    closed = Proposal.objects.filter(status="closed")
+    assert closed.count() == 5
+    for proposal in Proposal.objects.exclude(status="draft"):
+        # "Proposed on" is when its discussion began, days before it opened (not today)
+        assert proposal.created_at == proposal.discussion_at
+        if proposal.opens_at:
+            assert proposal.created_at < proposal.opens_at
+        notices = Notice.objects.filter(target_type=proposal_type, target_id=proposal.pk)
+        opened = notices.filter(kind="governance.vote_opened")
+        if proposal.opens_at:
+            assert opened.exists()
+            assert set(opened.values_list("created_at", flat=True)) == {proposal.opens_at}
+        results = notices.filter(kind="governance.result")
+        if proposal.closed_at:
+            assert results.exists()
+            assert set(results.values_list("created_at", flat=True)) == {proposal.closed_at}

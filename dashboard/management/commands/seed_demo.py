@@ -11,7 +11,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from coop.celery import app as celery_app
-from governance.seed import seed_governance
+from governance.seed import date_by_history, seed_governance
 from membership import seed as membership_seed
 
 DROP_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
@@ -42,6 +42,8 @@ class Command(BaseCommand):
                 # After the members exist, so the electorates are real.
                 proposals = seed_governance(rng=random.Random(membership_seed.SEED + 1),
                                             demo_member=membership_seed.demo_member()) or 0
+            # The vote notices were made as the transaction committed: date them now.
+            date_by_history()
         finally:
             celery_app.conf.task_always_eager = previous_eager
             trace_logger.setLevel(previous_level)
