@@ -2,8 +2,7 @@
 amounts and dates, and errors shown once. HTML assertions through the test client."""
 
 import re
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -48,8 +47,8 @@ def apply(name: str, *, days_ago: int) -> Application:
 
 
 def listed_names(html: str) -> list[str]:
-    return re.findall(r'aria-label="Select this object for an action - Application #\d+ by ([^"]+)"',
-                      html)
+    label = r'aria-label="Select this object for an action - Application #\d+ by ([^"]+)"'
+    return re.findall(label, html)
 
 
 # --- item 14: applications ------------------------------------------------------------------
@@ -198,7 +197,7 @@ def test_dates_use_the_sites_format_in_the_admin(staff_client, settings):
     settings.TIME_ZONE = "UTC"
     application = apply("Ada Lovelace", days_ago=1)
     Application.objects.filter(pk=application.pk).update(
-        submitted_at=datetime(2026, 1, 5, 14, 30, tzinfo=dt_timezone.utc))
+        submitted_at=datetime(2026, 1, 5, 14, 30, tzinfo=UTC))
     member = make_member()
     Member.objects.filter(pk=member.pk).update(joined_on=date(2026, 1, 5))
     # "5 Jan 2026" as on the member pages, not Django's "Jan. 5, 2026" / "2:30 p.m.".
