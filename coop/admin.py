@@ -64,6 +64,10 @@ class PartnerApiKeyAdmin(APIKeyModelAdmin):
 if admin.site.is_registered(APIKey):
     admin.site.unregister(APIKey)
 
+# No navigation sidebar: at 1280 px it takes a quarter of every page, which the wide lists
+# (members, payments) need; the index and the breadcrumbs lead everywhere it does.
+admin.site.enable_nav_sidebar = False
+
 
 @admin.register(Counter)
 class CounterAdmin(ReadOnlyAdmin):

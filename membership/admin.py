@@ -412,8 +412,10 @@ class SourceFilter(admin.SimpleListFilter):
 
 @admin.register(Member)
 class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
-    list_display = ["member_number", "name", "stakeholder_class", "kind", "status", "shares_held",
-                    "shares_subscribed", "paid", "joined_on", "directory_visible"]
+    # Fits 1280 px beside the filters: kind and directory visibility are filters (and on the
+    # member's page), shares held and subscribed share a column.
+    list_display = ["member_number", "name", "stakeholder_class", "status", "shares", "paid",
+                    "joined_on"]
     list_display_links = ["member_number", "name"]
     list_filter = ["status", "stakeholder_class", SourceFilter, "kind", "directory_visible"]
     search_fields = ["member_number__exact", "name", "email", "contact_person"]
@@ -443,6 +445,10 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
     @admin.display(description="Paid", ordering="paid_minor")
     def paid(self, obj):
         return money(obj.paid_minor)
+
+    @admin.display(description="Shares held / subscribed", ordering="shares_held")
+    def shares(self, obj):
+        return f"{obj.shares_held} / {obj.shares_subscribed}"
 
     @admin.display(description="Share price (frozen)")
     def subscription_price(self, obj):
@@ -596,8 +602,9 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
 
 @admin.register(SharePayment)
 class SharePaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "member", "kind", "amount", "paid_on", "reference", "recorded_at",
-                    "reverses"]
+    # Fits 1280 px beside the filter: a reversal names the payment it reverses in its kind;
+    # when it was recorded (and by whom) is on the payment's page.
+    list_display = ["id", "member", "kind_shown", "amount", "paid_on", "reference"]
     list_filter = ["kind"]
     search_fields = ["member__member_number__exact", "member__name", "reference"]
     date_hierarchy = "paid_on"
@@ -607,6 +614,12 @@ class SharePaymentAdmin(ReadOnlyAdmin):
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj):
         return money(obj.amount_minor)
+
+    @admin.display(description="Kind", ordering="kind")
+    def kind_shown(self, obj):
+        if obj.reverses_id:
+            return f"{obj.get_kind_display()} of #{obj.reverses_id}"
+        return obj.get_kind_display()
 
     def get_urls(self):
         return [
