@@ -31,7 +31,7 @@ def staff_page(new_page):
     return page
 
 
-def test_the_members_and_payments_lists_fit_1280_px(new_page, console, screenshot):
+def test_the_wide_lists_fit_1280_px(new_page, console, screenshot):
     photographers = StakeholderClassFactory()
     for n in range(4):
         user = UserFactory(full_name=f"Bartholomew-Maximilian Longname-Whitaker {n}",
@@ -41,9 +41,13 @@ def test_the_members_and_payments_lists_fit_1280_px(new_page, console, screensho
                                       paid_on=timezone.localdate(),
                                       reference=f"SEPA-2026-LONG-REFERENCE-{n:04d}",
                                       actor=REGISTRAR)
+    applicant = UserFactory(full_name="Wilhelmina Constance Applicant-Featherstonehaugh")
+    services.application_submit(stakeholder_class=photographers, shares=2,
+                                name=applicant.full_name, email=applicant.email, user=applicant)
     page = staff_page(new_page)
     for path, shot in [("/admin/membership/member/", "admin-members-1280.png"),
-                       ("/admin/membership/sharepayment/", "admin-payments-1280.png")]:
+                       ("/admin/membership/sharepayment/", "admin-payments-1280.png"),
+                       ("/admin/membership/application/", "admin-applications-1280.png")]:
         page.goto(path)
         expect(page.locator("#result_list")).to_be_visible()
         widths = page.evaluate("""() => {
