@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from .admin_base import ReadOnlyAdmin
 from .models import AuditRecord, Cooperative, Counter, Notice, PartnerApiKey, User
@@ -55,6 +56,17 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 @admin.register(PartnerApiKey)
 class PartnerApiKeyAdmin(APIKeyModelAdmin):
     list_display = [*APIKeyModelAdmin.list_display, "scopes"]
+
+
+# djangorestframework-api-key registers an admin for its own APIKey model, which this project
+# never uses (keys are PartnerApiKey, with scopes): without this the index lists "API keys"
+# twice, and the unused one is where staff would make keys that have no scopes.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
+
+# No navigation sidebar: at 1280 px it takes a quarter of every page, which the wide lists
+# (members, payments) need; the index and the breadcrumbs lead everywhere it does.
+admin.site.enable_nav_sidebar = False
 
 
 @admin.register(Counter)

@@ -86,6 +86,42 @@ class ProposalAdmin(admin.ModelAdmin):
     # tie_seed: secret until the close (the result holds it afterwards); the enactment's
     # stored description is shown by enactment_summary.
     exclude = ["tie_seed", "enactment_description"]
+    # The page as staff read it: first the one thing they may change here (with what it is
+    # for), then the proposal, read-only, in the order its life runs.
+    fieldsets = [
+        ("What you may change", {
+            "fields": ["outcome_statement"],
+            "description": "The outcome statement is published with the result. Everything "
+                           "below is read-only here: it changes only through the proposal's "
+                           "own steps (the actions in the list, the members' pages, the API).",
+        }),
+        ("The proposal (read-only)", {"fields": [
+            "title", "body", "category", "author", "created_by_key", "status", "outcome",
+            "cancel_reason"]}),
+        ("Voting rules (read-only; frozen when voting opens)", {"fields": [
+            "method", "tally_mode", "threshold", "quorum_percent", "class_quorum_percent",
+            "secret", "early_close_allowed", "seats"]}),
+        ("Dates and turnout (read-only)", {"fields": [
+            "created_at", "discussion_at", "opens_at", "closes_at", "closed_at",
+            "electorate_size", "ballots_cast", "reminders_needed", "reminders_sent_at",
+            "reminders_sent"]}),
+        ("Result (read-only)", {"fields": ["result", "tie_seed_hash"]}),
+        ("Implementation (read-only)", {"fields": [
+            "implementation_status", "implementation_started_on", "implementation_done_on"]}),
+        ("Enactment (read-only)", {"fields": [
+            "enactment_kind", "enactment_summary", "enactment_payload", "enactment_status",
+            "enactment_error", "enacted_at"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        # A field added to the model (or to readonly_fields) later still shows, at the end,
+        # until it is given its place above.
+        listed = {name for _, options in self.fieldsets for name in options["fields"]}
+        shown = [*self.readonly_fields, *(f.name for f in Proposal._meta.fields
+                                         if f.editable and not f.primary_key)]
+        rest = [name for name in dict.fromkeys(shown)
+                if name not in listed and name not in self.exclude]
+        return [*self.fieldsets, *([("Other (read-only)", {"fields": rest})] if rest else [])]
 
     @admin.display(description="Enactment, in words")
     def enactment_summary(self, obj):

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -32,20 +33,31 @@ from .models import (
 
 
 def money(minor: int | None) -> str:
-    """Minor units as the amount staff read, in the cooperative's currency without its code
-    ("1,250.00"; coop.money honours the currency's decimals)."""
+    """Minor units as the amount staff read, with the cooperative's currency ("1,250.00 EUR";
+    coop.money honours the currency's decimals): a bare number in a list says nothing about
+    the currency."""
     if minor is None:
         return "–"
-    return format_minor(minor, Cooperative.current_currency(), code=False)
+    return format_minor(minor, Cooperative.current_currency())
 
 
-def show_service_error(request, form: forms.Form | None, exc: ServiceError) -> None:
-    """A refused change: a message on the page and, where it names a field, on the field."""
-    messages.error(request, exc.message)
-    if form is None:
+def show_service_error(request, form: forms.Form | None, exc: ServiceError, *,
+                       fields: dict[str, str] | None = None) -> None:
+    """A refused change, shown once. Without a form (or with an error that names no field): a
+    message on the page. With a form: on the fields the error names (`fields` maps the
+    service's names, e.g. "amount_minor", to the form's), and the message above the form
+    only when it says more than those field errors do."""
+    if form is None or not exc.errors:
+        messages.error(request, exc.message)
         return
+    fields = fields or {}
+    said = set()
     for name, field_errors in exc.errors.items():
+        name = fields.get(name, name)
         form.add_error(name if name in form.fields else None, field_errors)
+        said.update(field_errors)
+    if exc.message not in said:
+        form.add_error(None, exc.message)
 
 
 # --- stakeholder classes --------------------------------------------------------------------
@@ -111,8 +123,10 @@ class RejectForm(forms.Form):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ["id", "display_name", "email", "stakeholder_class", "shares", "kind", "source",
-                    "status", "submitted_at", "referred_by", "member_number"]
+    # The status comes right after the number, so it is in view at 1280 px without scrolling;
+    # kind, source and referrer are on the application's page and in the filters.
+    list_display = ["id", "status", "display_name", "email", "stakeholder_class", "shares",
+                    "submitted_at", "member_number"]
     list_display_links = ["id", "display_name"]
     list_filter = ["status", "stakeholder_class", "source", "kind"]
     search_fields = ["name", "organisation_name", "email", "member__member_number__exact"]
@@ -127,6 +141,84 @@ class ApplicationAdmin(admin.ModelAdmin):
     def member_number(self, obj):
         member = getattr(obj, "member", None)
         return member.member_number if member else ""
+
+    def get_ordering(self, request):
+        # What staff have to decide comes first: pending applications, newest first; then the
+        # decided ones, newest first. A column the person sorts by replaces this.
+        pending_first = Case(When(status=Application.Status.PENDING, then=Value(0)),
+                             default=Value(1))
+        return [pending_first.asc(), "-submitted_at", "-pk"]
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/approve/", wrap(self.approve_view),
+                 name="membership_application_approve"),
+            path("<path:object_id>/reject/", wrap(self.reject_view),
+                 name="membership_application_reject"),
+            *super().get_urls(),
+        ]
+
+    def _pending_for_decision(self, request, object_id) -> Application:
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(Application.objects.select_related("stakeholder_class"),
+                                 pk=object_id)
+
+    def _back_to(self, application):
+        return HttpResponseRedirect(reverse("admin:membership_application_change",
+                                            args=[application.pk]))
+
+    def approve_view(self, request, object_id):
+        """The Approve button of an application's page (a POST; the page itself is a GET)."""
+        application = self._pending_for_decision(request, object_id)
+        if request.method != "POST":
+            return self._back_to(application)
+        try:
+            # What the bulk action calls, for one application.
+            (member,) = services.applications_approve(application_ids=[application.pk],
+                                                      actor=request.user)
+        except ServiceError as exc:
+            show_service_error(request, None, exc)
+            return self._back_to(application)
+        self.message_user(request, f"Approved application #{application.pk}; member number "
+                                   f"{member.member_number}.", messages.SUCCESS)
+        return self._back_to(application)
+
+    def reject_view(self, request, object_id):
+        """The Reject button: asks for the reason, then calls application_reject."""
+        application = self._pending_for_decision(request, object_id)
+        if application.status != Application.Status.PENDING:
+            self.message_user(request, f"Application #{application.pk} is already "
+                                       f"{application.get_status_display().lower()}.",
+                              messages.ERROR)
+            return self._back_to(application)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.application_reject(application=application,
+                                            reason=form.cleaned_data["reason"],
+                                            actor=request.user)
+            except ServiceError as exc:
+                show_service_error(request, form, exc)
+            else:
+                self.message_user(request, f"Rejected application #{application.pk}.",
+                                  messages.SUCCESS)
+                return self._back_to(application)
+        return render_action_form(
+            self, request, form, title=f"Reject application #{application.pk}",
+            submit_label="Reject application", obj=application,
+            intro=f"{application.display_name}, {application.stakeholder_class.name}, "
+                  f"{application.shares} share(s). The reason is sent to the applicants.")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        # The page's Approve and Reject buttons (change_form.html) show for a pending
+        # application and staff who may decide.
+        context["may_decide"] = (obj is not None and obj.status == Application.Status.PENDING
+                                 and self.has_decide_permission(request))
+        return super().render_change_form(request, context, add=add, change=change,
+                                          form_url=form_url, obj=obj)
 
     # Applications change only by decision (the actions) – never by editing the record.
     def has_change_permission(self, request, obj=None):
@@ -233,6 +325,10 @@ class RecordPaymentForm(forms.Form):
     reference = forms.CharField(max_length=120, required=False,
                                 help_text="Bank reference or receipt number.")
 
+    def __init__(self, *args, outstanding_minor: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outstanding_minor = outstanding_minor
+
     def clean_amount(self):
         # Exact: parsed as text into minor units of the cooperative's currency (coop.money).
         try:
@@ -241,7 +337,16 @@ class RecordPaymentForm(forms.Form):
             raise forms.ValidationError(exc.message) from None
         if amount <= 0:
             raise forms.ValidationError("The amount must be greater than zero.")
+        # The service refuses an overpayment too (and decides, under the member's lock); this
+        # says it first, on the field and in money, where the service speaks of minor units.
+        if self.outstanding_minor is not None and amount > self.outstanding_minor:
+            raise forms.ValidationError(overpayment_message(self.outstanding_minor))
         return amount
+
+
+def overpayment_message(outstanding_minor: int) -> str:
+    return (f"This would overpay the subscription: only {money(outstanding_minor)} "
+            f"is outstanding.")
 
 
 class ReasonForm(forms.Form):
@@ -307,8 +412,10 @@ class SourceFilter(admin.SimpleListFilter):
 
 @admin.register(Member)
 class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
-    list_display = ["member_number", "name", "stakeholder_class", "kind", "status", "shares_held",
-                    "shares_subscribed", "paid", "joined_on", "directory_visible"]
+    # Fits 1280 px beside the filters: kind and directory visibility are filters (and on the
+    # member's page), shares held and subscribed share a column.
+    list_display = ["member_number", "name", "stakeholder_class", "status", "shares", "paid",
+                    "joined_on"]
     list_display_links = ["member_number", "name"]
     list_filter = ["status", "stakeholder_class", SourceFilter, "kind", "directory_visible"]
     search_fields = ["member_number__exact", "name", "email", "contact_person"]
@@ -338,6 +445,10 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
     @admin.display(description="Paid", ordering="paid_minor")
     def paid(self, obj):
         return money(obj.paid_minor)
+
+    @admin.display(description="Shares held / subscribed", ordering="shares_held")
+    def shares(self, obj):
+        return f"{obj.shares_held} / {obj.shares_subscribed}"
 
     @admin.display(description="Share price (frozen)")
     def subscription_price(self, obj):
@@ -385,7 +496,10 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
 
     def record_payment_view(self, request, object_id):
         member = self._member_for_action(request, object_id)
-        form = RecordPaymentForm(request.POST or None)
+        subscription = getattr(member, "subscription", None)
+        outstanding = (subscription.total_minor - member.paid_minor) if subscription else 0
+        form = RecordPaymentForm(request.POST or None,
+                                 outstanding_minor=outstanding if subscription else None)
         if request.method == "POST" and form.is_valid():
             try:
                 services.share_payment_record(
@@ -393,7 +507,14 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
                     paid_on=form.cleaned_data["paid_on"],
                     reference=form.cleaned_data["reference"], actor=request.user)
             except ServiceError as exc:
-                show_service_error(request, form, exc)
+                if "amount_minor" in exc.errors and subscription is not None:
+                    # A payment recorded meanwhile (the form checked the older figure): the
+                    # service's words are in minor units, so say it again in money.
+                    member.refresh_from_db(fields=["paid_minor"])
+                    form.add_error("amount", overpayment_message(
+                        subscription.total_minor - member.paid_minor))
+                else:
+                    show_service_error(request, form, exc, fields={"amount_minor": "amount"})
             else:
                 member.refresh_from_db()
                 self.message_user(request, f"Payment of {money(form.cleaned_data['amount'])} "
@@ -401,8 +522,6 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
                                            f"share(s) and is {member.get_status_display()}.",
                                   messages.SUCCESS)
                 return self._back_to(member)
-        subscription = getattr(member, "subscription", None)
-        outstanding = (subscription.total_minor - member.paid_minor) if subscription else 0
         intro = (f"{member}: {member.shares_subscribed} share(s) subscribed at "
                  f"{money(subscription.share_price_minor if subscription else 0)}, "
                  f"{money(member.paid_minor)} paid, {money(outstanding)} outstanding.")
@@ -483,8 +602,9 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
 
 @admin.register(SharePayment)
 class SharePaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "member", "kind", "amount", "paid_on", "reference", "recorded_at",
-                    "reverses"]
+    # Fits 1280 px beside the filter: a reversal names the payment it reverses in its kind;
+    # when it was recorded (and by whom) is on the payment's page.
+    list_display = ["id", "member", "kind_shown", "amount", "paid_on", "reference"]
     list_filter = ["kind"]
     search_fields = ["member__member_number__exact", "member__name", "reference"]
     date_hierarchy = "paid_on"
@@ -494,6 +614,12 @@ class SharePaymentAdmin(ReadOnlyAdmin):
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj):
         return money(obj.amount_minor)
+
+    @admin.display(description="Kind", ordering="kind")
+    def kind_shown(self, obj):
+        if obj.reverses_id:
+            return f"{obj.get_kind_display()} of #{obj.reverses_id}"
+        return obj.get_kind_display()
 
     def get_urls(self):
         return [

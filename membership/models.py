@@ -191,7 +191,15 @@ class SharePayment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.amount_minor} on {self.paid_on}"
+        # Shown in the admin (the reversal's "reverses" column, breadcrumbs, certificates): in
+        # money and the site's date format, never in minor units.
+        from django.utils.formats import date_format
+
+        from coop.models import Cooperative
+        from coop.money import format_minor
+
+        amount = format_minor(self.amount_minor, Cooperative.current_currency())
+        return f"{self.get_kind_display()} of {amount} on {date_format(self.paid_on)}"
 
     @property
     def is_reversed(self) -> bool:

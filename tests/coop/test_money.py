@@ -131,7 +131,7 @@ def test_admin_payment_form_parses_in_the_cooperative_currency(client, yen):
     member = make_member(stakeholder_class=StakeholderClassFactory(share_price_minor=5000))
     url = reverse("admin:membership_member_record_payment", args=[member.pk])
     page = client.get(url).content.decode()
-    assert "5,000 paid" not in page and "at 5,000," in page  # no decimals for yen
+    assert "5,000 paid" not in page and "at 5,000 JPY," in page  # no decimals for yen
     refused = client.post(url, {"amount": "50.5", "paid_on": date.today().isoformat()})
     assert "JPY amounts have no decimals." in refused.content.decode()
     client.post(url, {"amount": "6,000", "paid_on": date.today().isoformat()})

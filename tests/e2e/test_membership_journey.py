@@ -103,7 +103,7 @@ def test_join_pay_and_print_a_certificate(new_page, console, screenshot):
     admin.get_by_label("Paid on").fill(date.today().isoformat())
     admin.get_by_label("Reference").fill("BANK-2026-001")
     admin.get_by_role("button", name="Record payment").click()
-    expect(admin.get_by_text(re.compile("Payment of 150.00 recorded"))).to_be_visible()
+    expect(admin.get_by_text(re.compile("Payment of 150.00 EUR recorded"))).to_be_visible()
     member.refresh_from_db()
     assert (member.status, member.shares_held) == (Member.Status.ACTIVE, 3)
 

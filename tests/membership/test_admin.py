@@ -206,7 +206,9 @@ def test_paper_application_refused_by_the_service_shows_the_error(staff_client):
     })
     assert response.status_code == 200
     assert not Application.objects.exists()
-    assert any("between 2 and 5" in t for t in texts(response))
+    # Shown once, on the form (the field it names), not again as a message above the page.
+    assert response.content.decode().count("between 2 and 5") == 1
+    assert not any("between 2 and 5" in t for t in texts(response))
     assert "between 2 and 5" in str(response.context["form"].errors["shares"])
 
 
@@ -242,7 +244,12 @@ def test_overpayment_in_admin_shows_an_error_and_changes_nothing(staff_client):
     url = reverse("admin:membership_member_record_payment", args=[member.pk])
     response = staff_client.post(url, {"amount": "100.01", "paid_on": date.today().isoformat()})
     assert response.status_code == 200
-    assert any("overpay" in t for t in texts(response))
+    # Once, on the amount, in money (not also as a message, not in minor units).
+    page = response.content.decode()
+    assert page.count("overpay") == 1
+    assert "only 100.00 EUR is outstanding" in page
+    assert "minor units" not in page
+    assert not any("overpay" in t for t in texts(response))
     member.refresh_from_db()
     assert member.paid_minor == 0 and member.status == "awaiting_payment"
     assert (SharePayment.objects.count(), ShareCertificate.objects.count(),
