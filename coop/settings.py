@@ -218,7 +218,7 @@ ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", not DEBUG)
 # keep their familiar names. The embedded default writes emails to the console; production
 # (DEBUG=false) defaults to SMTP, because `check --deploy` rejects a console mailer.
 _email_backend = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.console.EmailBackend"
+    "coop.mail.ConsoleEmailBackend"  # the console, lines unwrapped (coop/mail.py)
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend"
 )
