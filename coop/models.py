@@ -101,6 +101,9 @@ def validate_bic(value: str) -> None:
 _currency_memo: dict[str, str] = {}
 
 
+DEFAULT_PAYMENT_REFERENCE = "Member {number}"
+
+
 class Cooperative(models.Model):
     """The one row of cooperative-wide configuration (edited in admin).
 
@@ -142,9 +145,9 @@ class Cooperative(models.Model):
         blank=True, help_text="Other ways to pay or anything else a member must know, as "
                               "plain text (shown as typed).")
     payment_reference = models.CharField(
-        max_length=100, default="Member {number}",
+        max_length=100, blank=True, default=DEFAULT_PAYMENT_REFERENCE,
         help_text="The payment reference members are asked to use; {number} is replaced by "
-                  "their member number.")
+                  f"their member number. Empty: \"{DEFAULT_PAYMENT_REFERENCE}\".")
 
     class Meta:
         verbose_name_plural = "cooperative"
@@ -186,7 +189,8 @@ class Cooperative(models.Model):
     def payment_reference_for(self, member_number: int) -> str:
         # A plain replace, not str.format: the text is typed by staff, and a stray brace or
         # "{0.__class__}" must not raise or reach into objects.
-        return self.payment_reference.replace("{number}", str(member_number))
+        template = self.payment_reference.strip() or DEFAULT_PAYMENT_REFERENCE
+        return template.replace("{number}", str(member_number))
 
     @classmethod
     def current(cls) -> "Cooperative":

@@ -45,7 +45,9 @@ def accepted_version(version: str | None, cooperative: Cooperative | None = None
     current_label = current_version(cooperative)
     if version == current_label:
         return version
-    if version and published().filter(version=version).exists():
+    if not version:
+        message = "The bylaws version is missing: reload the page and accept the bylaws."
+    elif published().filter(version=version).exists():
         message = (f"The bylaws have changed since this page was opened: version "
                    f"{current_label} now applies. Please read it and accept it.")
     else:

@@ -45,9 +45,9 @@ class ApplicationForm(forms.Form):
     # The version the page showed and linked (the template writes it, not the bound value, so
     # a page shown again after the bylaws changed carries the new version); checked by
     # membership.bylaws.accepted_version and recorded on the application.
-    bylaws_version = forms.CharField(max_length=40, widget=forms.HiddenInput,
-                                     error_messages={"required": "The bylaws version is missing: "
-                                                     "reload the page."})
+    # Not required here: a missing version is refused by that check, whose error the page
+    # shows at the checkbox (a hidden field's own error would show nowhere).
+    bylaws_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_referrer_number(self):
         number = self.cleaned_data.get("referrer_number")
