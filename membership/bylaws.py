@@ -18,6 +18,7 @@ from coop.errors import InvalidInput, NotAllowed
 from coop.models import Cooperative
 
 from . import rules
+from .locks import lock_bylaws
 from .models import Bylaws
 
 
@@ -64,7 +65,7 @@ def bylaws_save(*, bylaws: Bylaws, actor) -> Bylaws:
         raise NotAllowed("Only staff edit the bylaws.")
     created = bylaws.pk is None
     if not created:
-        before = Bylaws.objects.select_for_update().get(pk=bylaws.pk)
+        before = lock_bylaws(bylaws.pk)
         if before.published:
             raise InvalidInput("A published version cannot be changed: add a new version.")
     bylaws.full_clean()
