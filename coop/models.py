@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
+from schwifty import BIC, IBAN
 
 from .money import CURRENCIES
 
@@ -76,10 +77,31 @@ def validate_currency(value: str) -> None:
         raise ValidationError("Enter an ISO 4217 currency code, e.g. EUR.", code="invalid_currency")
 
 
+def validate_iban(value: str) -> None:
+    # schwifty checks the country's length and format and the check digits: a typo in the
+    # account members pay into would send their money nowhere (or to a stranger).
+    try:
+        IBAN(value)
+    except ValueError as error:
+        raise ValidationError("Enter a valid IBAN (%(reason)s).", code="invalid_iban",
+                              params={"reason": error}) from None
+
+
+def validate_bic(value: str) -> None:
+    try:
+        BIC(value)
+    except ValueError as error:
+        raise ValidationError("Enter a valid BIC (%(reason)s).", code="invalid_bic",
+                              params={"reason": error}) from None
+
+
 # Cooperative.currency, remembered per process: pages print many amounts and must not read the
 # row for each. Safe because the currency never changes once the row exists (the admin shows it
 # read-only); a save through the ORM forgets it anyway (the signal below).
 _currency_memo: dict[str, str] = {}
+
+
+DEFAULT_PAYMENT_REFERENCE = "Member {number}"
 
 
 class Cooperative(models.Model):
@@ -104,9 +126,28 @@ class Cooperative(models.Model):
                   "Informational until the ledger cuts its periods by it.")
     bylaws_version = models.CharField(
         max_length=40, default="2026-01",
-        help_text="The bylaws version an applicant accepts (recorded on each application).")
+        help_text="The bylaws version an applicant accepts (recorded on each application). "
+                  "Publishing a version under Membership > Bylaws sets it.")
     bylaws_url = models.CharField(
-        max_length=300, blank=True, help_text="Where the application form links the bylaws.")
+        max_length=300, blank=True,
+        help_text="Where the application form links the bylaws while none is published "
+                  "under Membership > Bylaws (the site's own bylaws page replaces it).")
+    # How members pay for their shares: shown in the approval email and on the member home.
+    payment_account_holder = models.CharField(
+        max_length=140, blank=True, help_text="The name of the account members pay into.")
+    payment_iban = models.CharField(
+        "IBAN", max_length=42, blank=True, validators=[validate_iban],
+        help_text="Checked (length, format, check digits); stored without spaces.")
+    payment_bic = models.CharField(
+        "BIC", max_length=11, blank=True, validators=[validate_bic],
+        help_text="Optional; 8 or 11 characters.")
+    payment_instructions = models.TextField(
+        blank=True, help_text="Other ways to pay or anything else a member must know, as "
+                              "plain text (shown as typed).")
+    payment_reference = models.CharField(
+        max_length=100, blank=True, default=DEFAULT_PAYMENT_REFERENCE,
+        help_text="The payment reference members are asked to use; {number} is replaced by "
+                  f"their member number. Empty: \"{DEFAULT_PAYMENT_REFERENCE}\".")
 
     class Meta:
         verbose_name_plural = "cooperative"
@@ -125,6 +166,31 @@ class Cooperative(models.Model):
     def name(self) -> str:
         """The cooperative's name: settings.COOP_NAME, its one source."""
         return settings.COOP_NAME
+
+    def clean(self):
+        super().clean()
+        # One spelling stored, whatever was typed ("de89 3704 ..."): the pages group it.
+        if self.payment_iban:
+            self.payment_iban = "".join(self.payment_iban.split()).upper()
+        if self.payment_bic:
+            self.payment_bic = "".join(self.payment_bic.split()).upper()
+        if self.payment_bic and not self.payment_iban:
+            raise ValidationError({"payment_iban": "A BIC needs the IBAN it belongs to."})
+
+    @property
+    def payment_iban_display(self) -> str:
+        """The IBAN in groups of four, as printed on bank statements."""
+        return IBAN(self.payment_iban).formatted if self.payment_iban else ""
+
+    @property
+    def has_payment_details(self) -> bool:
+        return bool(self.payment_iban or self.payment_instructions.strip())
+
+    def payment_reference_for(self, member_number: int) -> str:
+        # A plain replace, not str.format: the text is typed by staff, and a stray brace or
+        # "{0.__class__}" must not raise or reach into objects.
+        template = self.payment_reference.strip() or DEFAULT_PAYMENT_REFERENCE
+        return template.replace("{number}", str(member_number))
 
     @classmethod
     def current(cls) -> "Cooperative":

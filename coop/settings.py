@@ -271,7 +271,7 @@ ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", PRODUCTION)
 # keep their familiar names. The embedded default and the demo write emails to the console;
 # production defaults to SMTP, because `check --deploy` rejects a console mailer.
 _email_backend = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.console.EmailBackend"
+    "coop.mail.ConsoleEmailBackend"  # the console, lines unwrapped (coop/mail.py)
     if not PRODUCTION
     else "django.core.mail.backends.smtp.EmailBackend"
 )

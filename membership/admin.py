@@ -19,9 +19,10 @@ from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
 from coop.money import format_minor, parse_minor
 
-from . import importer, services
+from . import bylaws, importer, services
 from .models import (
     Application,
+    Bylaws,
     Member,
     Redemption,
     RegisterEvent,
@@ -701,3 +702,32 @@ class RedemptionAdmin(ReadOnlyAdmin):
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj):
         return money(obj.amount_minor)
+
+
+# --- bylaws ---------------------------------------------------------------------------------
+
+@admin.register(Bylaws)
+class BylawsAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """Staff enter each version of the bylaws; the site publishes them (membership.bylaws)."""
+
+    list_display = ["version", "adopted_on", "published", "is_current"]
+    ordering = ["-adopted_on", "-pk"]
+
+    @admin.display(description="Current", boolean=True)
+    def is_current(self, obj):
+        # One query per row at most a few dozen rows: bylaws change once in a few years.
+        return obj.published and obj.pk == getattr(bylaws.current(), "pk", None)
+
+    # A published version is what applicants accepted: it is shown, never changed or deleted.
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_by_service(self, request, obj, form, change):
+        bylaws.bylaws_save(bylaws=obj, actor=request.user)

@@ -36,7 +36,7 @@ from coop.api_auth import (
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 
-from . import rules, selectors, services
+from . import bylaws, rules, selectors, services
 from .models import Application, Member, ShareCertificate, SharePayment, StakeholderClass
 
 READ, WRITE = "members:read", "members:write"
@@ -216,6 +216,7 @@ class ApplicationListView(generics.ListCreateAPIView):
             organisation_name=organisation.get("name", ""),
             registration_number=organisation.get("registration_number", ""),
             source=Application.Source.API,
+            bylaws_version=bylaws.current_version(),
             actor=user,
         )
         return Response(ApplicationCreatedSerializer(application).data,

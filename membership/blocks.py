@@ -57,4 +57,5 @@ def member_home(member: Member, cooperative: Cooperative, *,
         "paid": money(home.member.paid_minor, currency),
         "total": money(home.subscribed_minor, currency),
         "price": money(home.share_price_minor, currency),
+        "payment_reference": cooperative.payment_reference_for(home.member.member_number),
     })

@@ -42,6 +42,12 @@ class ApplicationForm(forms.Form):
         label="I have read and accept the cooperative's bylaws",
         error_messages={"required": "You must accept the bylaws to apply."},
     )
+    # The version the page showed and linked (the template writes it, not the bound value, so
+    # a page shown again after the bylaws changed carries the new version); checked by
+    # membership.bylaws.accepted_version and recorded on the application.
+    # Not required here: a missing version is refused by that check, whose error the page
+    # shows at the checkbox (a hidden field's own error would show nowhere).
+    bylaws_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_referrer_number(self):
         number = self.cleaned_data.get("referrer_number")
@@ -53,7 +59,7 @@ class ApplicationForm(forms.Form):
         return referrer
 
     # The service's error keys are the model's names; map them to this form's fields.
-    SERVICE_FIELDS = {"referred_by": "referrer_number"}
+    SERVICE_FIELDS = {"referred_by": "referrer_number", "bylaws_version": "accept_bylaws"}
 
 
 class ProfileNameForm(forms.Form):

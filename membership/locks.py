@@ -2,9 +2,10 @@
 ("Locks"): applications before members, members before users and counters; rows of one model
 in primary-key order."""
 
-from .models import Application, Member, StakeholderClass
+from .models import Application, Bylaws, Member, StakeholderClass
 
-__all__ = ["lock_applications", "lock_member", "lock_members", "lock_stakeholder_class"]
+__all__ = ["lock_applications", "lock_bylaws", "lock_member", "lock_members",
+           "lock_stakeholder_class"]
 
 
 def lock_applications(ids) -> list[Application]:
@@ -31,3 +32,9 @@ def lock_stakeholder_class(class_id: int) -> StakeholderClass:
     """One stakeholder class, locked (an edit of its price or rules). Classes come before
     members: an approval reads its class and then locks the new member."""
     return StakeholderClass.objects.select_for_update().get(pk=class_id)
+
+
+def lock_bylaws(bylaws_id: int) -> Bylaws:
+    """One version of the bylaws, locked (an edit checked against the stored row: a published
+    version is fixed). Locked alone: no transaction holds another row when it takes it."""
+    return Bylaws.objects.select_for_update().get(pk=bylaws_id)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -278,3 +279,34 @@ class Redemption(models.Model):
 
     def __str__(self):
         return f"Redemption {self.amount_minor} for member {self.member_id}"
+
+
+class Bylaws(models.Model):
+    """One version of the cooperative's bylaws, as staff enter it in the admin.
+
+    The current bylaws are the published version adopted last (membership.bylaws); an applicant
+    accepts that version and their application records its label. Once published a version is
+    fixed (the admin shows it read-only and cannot delete it): what someone accepted must stay
+    readable as they read it. A change is a new version."""
+
+    version = models.CharField(
+        max_length=40, unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                                   "Use letters, digits, dots, dashes and underscores, e.g. "
+                                   "2026-01 (the label is part of the page's address).")],
+        help_text="The label applications record, e.g. 2026-01.")
+    text = models.TextField(
+        help_text="Plain text: a blank line starts a new paragraph. No markup (it is shown "
+                  "as typed).")
+    adopted_on = models.DateField(help_text="The day the general assembly adopted this version.")
+    published = models.BooleanField(
+        default=False,
+        help_text="Shown on the site and accepted by new applicants (the latest adopted "
+                  "published version). Cannot be undone: a published version stays readable.")
+
+    class Meta:
+        verbose_name_plural = "bylaws"
+        ordering = ["-adopted_on", "-pk"]
+
+    def __str__(self):
+        return f"Bylaws {self.version}"

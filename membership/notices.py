@@ -4,6 +4,7 @@ recorded. Members and applicants are the recipients membership registers."""
 
 from django.urls import reverse
 
+from coop.models import Cooperative
 from coop.notices import NoticeKind, register, register_recipient
 
 from .models import Application, Member, SharePayment
@@ -25,6 +26,14 @@ def _home(_target) -> str:
     return reverse("home")
 
 
+def _paying(member: Member) -> dict:
+    """What an email about paying for shares reads: the cooperative (its currency and payment
+    details) and the reference this member is asked to use."""
+    cooperative = Cooperative.current()
+    return {"coop": cooperative,
+            "reference": cooperative.payment_reference_for(member.member_number)}
+
+
 KINDS = [
     NoticeKind(
         name="membership.application_approved",
@@ -32,7 +41,7 @@ KINDS = [
         title=lambda m: f"Welcome: your application was approved (member number "
                         f"{m.member_number})",
         url=_home,
-        context=lambda m: {"member": m},
+        context=lambda m: {"member": m} | _paying(m),
         target_model=Member,
         load=_member,
     ),
@@ -51,7 +60,7 @@ KINDS = [
         title=lambda p: (
             f"We recorded your share payment of {p.paid_on.day} {p.paid_on:%B %Y}"),
         url=_home,
-        context=lambda p: {"payment": p, "member": p.member},
+        context=lambda p: {"payment": p, "member": p.member} | _paying(p.member),
         target_model=SharePayment,
         load=_payment,
     ),

@@ -12,14 +12,42 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from coop.models import Cooperative, User
-from membership import services
-from membership.models import Application, Member, StakeholderClass
+from membership import bylaws, services
+from membership.models import Application, Bylaws, Member, StakeholderClass
 
 SEED = 2026
 COOP_NAME = "Lightbox Photographers' Cooperative"
 DEMO_MEMBER = ("member@demo.coop", "demo-member-2026", "Mira Lindqvist")
 DEMO_STAFF = ("staff@demo.coop", "demo-staff-2026", "Dana Okafor")
 MONTHS = 30  # of history, so vitality has trends and growth_3m to show
+
+# How the demo's members pay (the IBAN is the well-known example, valid but nobody's).
+DEMO_PAYMENT = {"payment_account_holder": "Lightbox Photographers' Cooperative eG",
+                "payment_iban": "DE89370400440532013000", "payment_bic": "COBADEFFXXX",
+                "payment_reference": "Member {number}",
+                "payment_instructions": "Instalments are welcome: pay what you can each month."}
+DEMO_BYLAWS = """Article 1. Name and seat
+The cooperative is called Lightbox Photographers' Cooperative. It is owned and governed by its
+members: photographers, clients and staff.
+
+Article 2. Purpose
+The cooperative licenses its photographer members' work fairly, pays them the larger part of
+every licence fee, and serves clients who want to buy from the people who make the pictures.
+
+Article 3. Membership
+Anyone who shares the purpose may apply in one class. The board decides on applications. A
+member subscribes at least the minimum number of shares of their class and becomes an active
+member, with a vote, once those shares are paid.
+
+Article 4. Shares
+Shares are paid at their nominal price and may be paid in instalments. A member who leaves is
+paid back the paid-up value of their shares after the close of the financial year.
+
+Article 5. General assembly and votes
+Proposals are discussed before they are voted on. Each class votes with the weight the
+general assembly gave it. An amendment of these bylaws needs two thirds of the weighted
+votes cast and a quorum of 30 percent.
+"""
 
 CLASSES = [
     {"slug": "photographers", "name": "Photographers", "share_price_minor": 5000,
@@ -115,9 +143,13 @@ class DemoBuilder:
     # --- the story ----------------------------------------------------------------------
     def build(self) -> None:
         coop = Cooperative.current()
-        Cooperative.objects.filter(pk=coop.pk).update(currency="EUR")
+        Cooperative.objects.filter(pk=coop.pk).update(currency="EUR", **DEMO_PAYMENT)
         email, password, name = DEMO_STAFF
         self.staff = self.user(email, name, password, is_staff=True, is_superuser=True)
+        if not Bylaws.objects.exists():
+            bylaws.bylaws_save(actor=self.staff, bylaws=Bylaws(
+                version="2026-01", text=DEMO_BYLAWS, published=True,
+                adopted_on=_add_months(self.today.replace(day=1), -MONTHS)))
         self.classes = {}
         for spec in CLASSES:
             existing = StakeholderClass.objects.filter(slug=spec["slug"]).first()

@@ -1,9 +1,11 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 
 from coop import mail
+from coop.models import Cooperative
 
 from .models import Application, Member
 
@@ -30,8 +32,11 @@ def send_membership_email(self, kind: str, **ids) -> None:
     to, context = _context(kind, **ids)
     if not to:
         return
-    context |= {"coop_name": settings.COOP_NAME, "site_url": settings.SITE_URL}
-    body = render_to_string(f"membership/email/{kind}.txt", context)
+    context |= {"coop_name": settings.COOP_NAME, "site_url": settings.SITE_URL,
+                "coop": Cooperative.current()}
+    # Plain text is not HTML: nothing is escaped ("Photographers' Cooperative", not &#x27;).
+    body = get_template(f"membership/email/{kind}.txt").template.render(
+        Context(context, autoescape=False))
     message = EmailMessage(f"[{settings.COOP_NAME}] {SUBJECTS[kind]}", body, None, [to])
     about = ", ".join(f"{name.removesuffix('_id')} {value}" for name, value in ids.items())
     mail.send_one(self, f"{kind} for {about}", message)

@@ -16,7 +16,7 @@ from coop.models import Cooperative
 from coop.money import format_minor as money  # minor units as text: "1,250.00 EUR"
 from coop.pagination import CountlessPage
 
-from . import rules, selectors, services
+from . import bylaws, rules, selectors, services
 from .forms import ApplicationForm, DirectoryFilterForm, ProfileNameForm, add_service_error
 from .models import Application, Member, ShareCertificate, StakeholderClass
 
@@ -77,13 +77,14 @@ def apply(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
+                version = bylaws.accepted_version(data["bylaws_version"], cooperative)
                 services.application_submit(
                     stakeholder_class=data["stakeholder_class"], shares=data["shares"],
                     name=data["name"], email=request.user.email, user=request.user,
                     motivation=data["motivation"], referred_by=data["referrer_number"],
                     organisation_name=data["organisation_name"],
                     registration_number=data["registration_number"],
-                    bylaws_version=cooperative.bylaws_version, actor=request.user,
+                    bylaws_version=version, actor=request.user,
                 )
             except ServiceError as error:
                 add_service_error(form, error, ApplicationForm.SERVICE_FIELDS)
@@ -95,10 +96,30 @@ def apply(request):
                 return redirect("home")
     else:
         form = ApplicationForm(initial={"name": request.user.full_name})
+    current_bylaws = bylaws.current()
     return _render(request, "membership/apply.html", {
         "coop": cooperative, "form": form, "in_progress": in_progress,
         "classes": _class_rows(cooperative.currency),
+        "bylaws": current_bylaws,
+        "bylaws_version": current_bylaws.version if current_bylaws
+        else cooperative.bylaws_version,
     }, partial="form")
+
+
+def bylaws_page(request, version: str | None = None):
+    """The bylaws, public: the current version at /bylaws/, any published one by its label
+    (the version an application recorded stays readable after a newer one is adopted)."""
+    versions = list(bylaws.published().only("version", "adopted_on"))
+    if version is None:
+        shown = bylaws.published().first()
+    else:
+        shown = bylaws.published().filter(version=version).first()
+        if shown is None:
+            raise Http404("No published bylaws have this version.")
+    return render(request, "membership/bylaws.html", {
+        "coop": Cooperative.current(), "bylaws": shown, "versions": versions,
+        "is_current": shown is not None and versions and versions[0].pk == shown.pk,
+    })
 
 
 @login_required

@@ -146,7 +146,7 @@ def test_the_demo_switch_keeps_http_console_email_and_no_two_factor_gate(tmp_pat
         "ADMIN_REQUIRE_2FA": False,
         "WHITENOISE_USE_FINDERS": True,
         "ALLOWED_HOSTS": ["127.0.0.1", "localhost", "[::1]", "testserver"],
-        "mailer": "django.core.mail.backends.console.EmailBackend",
+        "mailer": "coop.mail.ConsoleEmailBackend",
     }
 
 

@@ -206,7 +206,7 @@ def test_the_embedded_default_needs_nothing_installed(settings_from, tmp_path):
     assert loaded["CACHES"]["default"]["BACKEND"].endswith("FileBasedCache")
     # emails on the console, through Django 6.1's MAILERS
     assert loaded["MAILERS"] == {
-        "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        "default": {"BACKEND": "coop.mail.ConsoleEmailBackend"}
     }
     assert "EMAIL_BACKEND" not in loaded
 

@@ -91,7 +91,7 @@ def test_a_recorded_payment_reaches_the_inbox_and_is_emailed_once_through_a_retr
 
     receipts = [m for m in mailoutbox if m.subject.endswith("We recorded your share payment")]
     assert [m.to for m in receipts] == [["ann@example.org"]]
-    assert "We recorded your share payment of 5000 minor units" in receipts[0].body
+    assert "We recorded your share payment of 50.00 EUR" in receipts[0].body
     assert script.attempts == 2 and [n for n, _ in retries] == ["coop.tasks.notices_email"]
     (notice,) = notices.about(payment)
     assert notice.kind == "membership.payment_recorded" and notice.emailed_at is not None

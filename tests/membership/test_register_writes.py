@@ -37,6 +37,8 @@ NOT_THE_REGISTER = {
     # A request to join: it moves no share and no money (the ledger posts nothing for it);
     # the Member an approval creates is written by applications_approve.
     "Application",
+    # The bylaws' text and versions: no share and no money (an application records the label).
+    "Bylaws",
 }
 
 # Files outside the services that write register rows on purpose, and why.

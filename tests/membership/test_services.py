@@ -617,7 +617,8 @@ class TestEmails:
             pay(member, PRICE)
         assert len(mailoutbox) == 3
         assert "share payment" in mailoutbox[-1].subject
-        assert "5000" in mailoutbox[-1].body
+        # In money, not minor units (issue #8 item 11; it said "5000 minor units").
+        assert "payment of 50.00 EUR" in mailoutbox[-1].body
         with django_capture_on_commit_callbacks(execute=True):
             pay(member, PRICE)
         assert [m.subject.split("] ")[1] for m in mailoutbox[3:]] == [

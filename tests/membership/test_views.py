@@ -50,7 +50,9 @@ def login(client, user):
 def apply_data(stakeholder_class, **overrides):
     data = {"stakeholder_class": stakeholder_class.pk, "shares": "3", "name": "Ada Lovelace",
             "motivation": "I sell my photos.", "organisation_name": "", "registration_number": "",
-            "referrer_number": "", "accept_bylaws": "on"}
+            "referrer_number": "", "accept_bylaws": "on",
+            # the version the page shows (Cooperative's default; no Bylaws row published here)
+            "bylaws_version": "2026-01"}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
