@@ -312,6 +312,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # 503 (database unreachable), 413 and the guards' 400 apply to every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coop.api_schema.add_global_problems",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # CI validates the schema on its own (`spectacular --validate --fail-on-warn`); keeping it
     # out of `check --deploy` lets that check judge the deployment settings alone.

@@ -230,3 +230,19 @@ def test_good_pagination_still_pages(staff_client):
     assert len(first.json()["results"]) == 2 and first.json()["next"]
     assert len(second.json()["results"]) == 1 and second.json()["previous"]
     assert len(capped.json()["results"]) == 3  # above the maximum: the maximum (DRF's rule)
+
+
+# --- the schema documents them --------------------------------------------------------------
+
+def test_the_schema_documents_503_413_and_the_guards_400():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    members_list = paths["/api/v1/members/"]["get"]["responses"]
+    classes_create = paths["/api/v1/classes/"]["post"]["responses"]
+    member = paths["/api/v1/members/{member_number}/"]["get"]["responses"]
+
+    assert "Retry-After" in members_list["503"]["headers"]
+    assert {"400", "503"} <= set(members_list)  # bad pagination
+    assert {"400", "413", "503"} <= set(classes_create)
+    assert "503" in member and "413" not in member
