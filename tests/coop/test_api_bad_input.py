@@ -66,6 +66,19 @@ def test_a_nul_in_a_members_api_body_is_a_400(staff_client):
     assert not StakeholderClass.objects.filter(name="Bakers").exists()
 
 
+def test_a_nul_in_a_form_encoded_slug_is_a_400():
+    # Form bodies are not scanned for NUL: the lookup reaches the database, whose refusal
+    # (DataError on PostgreSQL) the exception handler answers as bad input.
+    StakeholderClassFactory()
+    client = APIClient()
+    client.force_login(StaffFactory(is_staff=False))
+
+    response = client.post("/api/v1/applications/", "stakeholder_class=a%00b&shares=1",
+                           content_type="application/x-www-form-urlencoded")
+
+    assert_problem(response, 400)
+
+
 def test_an_escaped_backslash_before_u0000_is_not_a_nul():
     assert json_has_nul(b'{"a": "\\u0000"}')
     assert not json_has_nul(b'{"a": "\\\\u0000"}')  # a backslash, then the text u0000
