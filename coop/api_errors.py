@@ -2,10 +2,11 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from .errors import ServiceError
 
@@ -54,6 +55,15 @@ def problem_exception_handler(exc, context):
                   else {"non_field_errors": exc.messages})
         return problem_response(400, "Invalid request", "; ".join(exc.messages),
                                 code="invalid", errors=errors)
+    if isinstance(exc, DataError) or (
+            isinstance(exc, OverflowError) and "too large to convert" in str(exc)):
+        # The database refused a value the serializers let through (a NUL in a filter, an
+        # integer past its column; SQLite says OverflowError): bad input, not a server error.
+        # Nothing was stored: the atomic block around the write has rolled back.
+        set_rollback()
+        return problem_response(400, "Invalid request",
+                                "A value is out of range or contains characters that cannot "
+                                "be stored.", code="invalid")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -74,3 +84,40 @@ def problem_exception_handler(exc, context):
     title = {401: "Not authenticated", 403: "Not allowed", 404: "Not found",
              405: "Method not allowed", 429: "Too many requests"}.get(response.status_code, "Error")
     return problem_response(response.status_code, title, str(detail), code=code, headers=headers)
+
+
+# --- problem+json outside DRF's views: middleware and error handlers --------------------------
+
+_TITLES = {400: "Invalid request", 401: "Not authenticated", 403: "Not allowed", 404: "Not found",
+           405: "Method not allowed", 409: "Conflict with the current state",
+           413: "Request body too large", 429: "Too many requests", 500: "Server error",
+           503: "Service unavailable"}
+_CODES = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 413: "too_large", 429: "throttled", 500: "server_error",
+          503: "unavailable"}
+
+
+def plain_problem_response(status_code: int, detail: str, *, headers: dict | None = None):
+    """The same problem+json body as `problem_response`, as a plain Django response: for
+    answers given before (or instead of) a DRF view, e.g. Django's 404 for an unknown path."""
+    import json
+
+    from django.http import HttpResponse
+
+    code = _CODES.get(status_code, "error")
+    body = {"type": TYPE_BASE + code, "title": _TITLES.get(status_code, "Error"),
+            "status": status_code, "detail": detail}
+    return HttpResponse(json.dumps(body), status=status_code, content_type=PROBLEM_CONTENT_TYPE,
+                        headers=headers)
+
+
+def allauth_error_response(status_code: int, message: str, *, headers: dict | None = None):
+    """An error in django-allauth's headless format (API.md: its endpoints keep it)."""
+    import json
+
+    from django.http import HttpResponse
+
+    body = {"status": status_code,
+            "errors": [{"message": message, "code": _CODES.get(status_code, "error")}]}
+    return HttpResponse(json.dumps(body), status=status_code, content_type="application/json",
+                        headers=headers)

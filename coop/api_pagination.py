@@ -1,3 +1,4 @@
+from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -11,6 +12,14 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        """`page_size` absent: the default; above the maximum: the maximum (DRF's rule); not a
+        whole number from 1 up: 400, rather than silently the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        return min(_positive_int(self.page_size_query_param, raw), self.max_page_size)
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "previous": self.get_previous_link(),
@@ -33,12 +42,11 @@ class Pagination(PageNumberPagination):
         page_size = self.get_page_size(request)
         if not page_size:
             return None
-        try:
-            self.page_number = int(request.query_params.get(self.page_query_param, 1))
-        except (TypeError, ValueError):
-            self.page_number = 1
-        # Bounded so the OFFSET always fits the database's integer (SQLite errs beyond 2**63).
-        self.page_number = min(max(1, self.page_number), MAX_PAGE)
+        raw = request.query_params.get(self.page_query_param)
+        # `page=-5`, `page=0` or `page=abc` is a client bug: 400, not silently page 1. Bounded
+        # so the OFFSET always fits the database's integer (SQLite errs beyond 2**63).
+        self.page_number = 1 if raw is None or raw == "" else _positive_int(
+            self.page_query_param, raw, maximum=MAX_PAGE)
         offset = (self.page_number - 1) * page_size
         rows = list(queryset[offset : offset + page_size + 1])
         self.has_next = len(rows) > page_size
@@ -57,3 +65,13 @@ class Pagination(PageNumberPagination):
         if self.page_number == 2:
             return remove_query_param(url, self.page_query_param)
         return replace_query_param(url, self.page_query_param, self.page_number - 1)
+
+
+def _positive_int(name: str, raw: str, *, maximum: int | None = None) -> int:
+    message = f"Must be a whole number from 1{f' to {maximum}' if maximum else ''}."
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise serializers.ValidationError({name: [message]})
+    value = int(raw)
+    if value < 1 or (maximum is not None and value > maximum):
+        raise serializers.ValidationError({name: [message]})
+    return value

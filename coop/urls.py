@@ -28,3 +28,5 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("membership.urls")),
 ]
+
+handler500 = "coop.views.server_error"

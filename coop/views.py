@@ -31,3 +31,19 @@ def readyz(request):
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks},
                         status=200 if ready else 503)
 
+
+
+def server_error(request):
+    """handler500: a database outage first noticed in a middleware (loading the user, saving
+    the session) is a 503 too, like `coop.middleware.DatabaseUnavailableMiddleware` answers for
+    the views; anything else is Django's own 500 (problem+json under /api/, by
+    `coop.middleware.RequestGuardMiddleware`)."""
+    import sys
+
+    from django.views.defaults import server_error as django_server_error
+
+    from .middleware import database_unavailable, database_unavailable_response
+
+    if database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
+    return django_server_error(request)

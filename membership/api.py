@@ -20,7 +20,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,6 +34,7 @@ from coop.api_auth import (
 )
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
+from coop.parsers import JSONParser
 
 from . import bylaws, rules, selectors, services
 from .models import Application, Member, ShareCertificate, SharePayment, StakeholderClass
@@ -46,6 +46,11 @@ CanRead = HasScope(READ) | IsStaffUser
 
 MEMBER_NUMBER = OpenApiParameter("member_number", OpenApiTypes.INT, OpenApiParameter.PATH)
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+# The columns' ranges (PositiveIntegerField, BigIntegerField), bound here so a larger number is
+# a 400 naming the field, on every database (SQLite has no range, PostgreSQL raised a 500).
+MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
 
 
 class StrictMinorUnitsField(serializers.IntegerField):
@@ -85,10 +90,10 @@ def _visible_member(request, member_number: int, *, key_scope: str = READ) -> Me
 # --- stakeholder classes ------------------------------------------------------------------
 
 class StakeholderClassSerializer(serializers.ModelSerializer):
-    share_price_minor = StrictMinorUnitsField(min_value=0)
-    min_shares = serializers.IntegerField(min_value=1, default=1)
-    max_shares = serializers.IntegerField(min_value=1, default=1)
-    vote_weight = serializers.IntegerField(min_value=1, default=1)
+    share_price_minor = StrictMinorUnitsField(min_value=0, max_value=MAX_BIGINT)
+    min_shares = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
+    max_shares = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
+    vote_weight = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
 
     class Meta:
         model = StakeholderClass
@@ -138,7 +143,7 @@ class OrganisationSerializer(serializers.Serializer):
 class ApplicationCreateSerializer(serializers.Serializer):
     stakeholder_class = serializers.SlugRelatedField(
         slug_field="slug", queryset=StakeholderClass.objects.all())
-    shares = serializers.IntegerField(min_value=1)
+    shares = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     motivation = serializers.CharField(required=False, allow_blank=True, default="",
                                        max_length=5000)
     referred_by = serializers.SlugRelatedField(
@@ -320,7 +325,7 @@ class MemberDetailView(APIView):
 # --- share payments -----------------------------------------------------------------------
 
 class SharePaymentCreateSerializer(serializers.Serializer):
-    amount_minor = StrictMinorUnitsField(min_value=1)
+    amount_minor = StrictMinorUnitsField(min_value=1, max_value=MAX_BIGINT)
     paid_on = serializers.DateField()
     reference = serializers.CharField(max_length=120, required=False, allow_blank=True,
                                       default="")
