@@ -15,7 +15,7 @@ registers its kinds here at start-up, from its AppConfig.ready():
 
     enactments.register(AllocationPolicyKind())
 
-The services (governance/services.py, section "enactments") call validate when a proposal is
+The services (governance/services/enacting.py) call validate when a proposal is
 created or edited and again when voting opens, and enact when it closes passed. This module only
 holds the registry and reads through it; it writes nothing.
 """

@@ -254,7 +254,7 @@ def test_voting_opening_between_the_page_and_the_save_is_refused(client, crew, m
         services.proposal_open(actor=TEST_JOB, proposal=kwargs["proposal"])
         return real_update(**kwargs)
 
-    monkeypatch.setattr(views.services, "proposal_update", open_first)
+    monkeypatch.setattr(views.proposals.services, "proposal_update", open_first)
     response = signed_in(client, crew[0].user).post(edit_url(p), form_data(p, title="Racing"))
     assert response.status_code == 409
     assert "Voting has opened" in response.content.decode()
