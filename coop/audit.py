@@ -39,6 +39,22 @@ def audit_record(*, action: str, object_type: str, object_id, actor=None,
     )
 
 
+def changes_apply(stored, changes: dict, *, text_fields: tuple[str, ...] = ()) -> dict:
+    """Set `changes` on the locked row `stored` and save the fields that really change. Returns
+    the audit facts: {field: {"old", "new"}} for each changed field, or just "changed" for free
+    text (`text_fields`), which an audit record names but does not copy. {} when nothing
+    changes (and nothing is saved)."""
+    changed = {name: value for name, value in changes.items() if getattr(stored, name) != value}
+    facts = {name: "changed" if name in text_fields
+             else {"old": getattr(stored, name), "new": value}
+             for name, value in changed.items()}
+    for name, value in changed.items():
+        setattr(stored, name, value)
+    if changed:
+        stored.save(update_fields=sorted(changed))
+    return facts
+
+
 def _lock_sealer() -> None:
     # Only the sealer serialises, never the writers (coop.locks.lock_audit_sealer).
     lock_audit_sealer()

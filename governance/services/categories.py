@@ -3,7 +3,7 @@
 
 from django.db import transaction
 
-from coop.audit import audit_record
+from coop.audit import audit_record, changes_apply
 from coop.errors import Conflict, InvalidInput
 
 from .. import rules, tally
@@ -71,13 +71,9 @@ def category_update(*, category: Category, actor, **changes) -> Category:
                            errors={name: ["Cannot be changed."] for name in unknown})
     stored = lock_category(category.pk)
     _check_category_fields(changes)
-    changed = {name: value for name, value in changes.items() if getattr(stored, name) != value}
-    if not changed:
+    facts = changes_apply(stored, changes)
+    if not facts:
         return stored
-    facts = {name: {"old": getattr(stored, name), "new": value} for name, value in changed.items()}
-    for name, value in changed.items():
-        setattr(stored, name, value)
-    stored.save(update_fields=sorted(changed))
     audit_record(action="category.changed", object_type="category", object_id=stored.slug,
                  actor=actor, facts=facts)
     return stored

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from coop.audit import audit_record
+from coop.audit import audit_record, changes_apply
 from coop.errors import Conflict, InvalidInput
 from coop.locks import lock_user
 
@@ -120,16 +120,10 @@ def stakeholder_class_update(*, stakeholder_class: StakeholderClass, actor,
     if changes.get("max_shares", stored.max_shares) < min_shares:
         raise InvalidInput("max_shares must be at least min_shares.",
                            errors={"max_shares": ["Must be at least min_shares."]})
-    changed = {name: value for name, value in changes.items() if getattr(stored, name) != value}
-    if not changed:
+    # The description is free text: the record says it changed, not what it says.
+    facts = changes_apply(stored, changes, text_fields=("description",))
+    if not facts:
         return stored
-    facts = {name: {"old": getattr(stored, name), "new": value}
-             for name, value in changed.items() if name != "description"}
-    if "description" in changed:
-        facts["description"] = "changed"  # free text: the record says that, not what
-    for name, value in changed.items():
-        setattr(stored, name, value)
-    stored.save(update_fields=sorted(changed))
     audit_record(action="class.changed", object_type="stakeholder_class",
                  object_id=stored.slug, actor=actor, facts=facts)
     return stored
