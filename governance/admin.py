@@ -202,12 +202,16 @@ class BallotRevisionAdmin(BallotAdmin):
 
 @admin.register(SecretBallot)
 class SecretBallotAdmin(ReadOnlyAdmin):
-    """The secret ballot box: receipts and choices, no voter (and nothing before the close)."""
+    """The secret ballot box: receipts and choices, no voter (and nothing before the close).
 
-    list_display = ["receipt", "proposal", "shown_class", "shown_choice"]
+    No receipt shows while the vote is open: staff see who voted and when (Elector), and a
+    receipt appearing in the box at that moment would link the two. No search, sort, filter or
+    title may use the receipt either (the title is the ballot's random id)."""
+
+    list_display = ["shown_receipt", "proposal", "shown_class", "shown_choice"]
     list_select_related = ["proposal"]
     show_full_result_count = False
-    fields = ["receipt", "proposal", "shown_class", "shown_choice"]
+    fields = ["shown_receipt", "proposal", "shown_class", "shown_choice"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -222,6 +226,12 @@ class SecretBallotAdmin(ReadOnlyAdmin):
             .values("n")
         )
         return super().get_queryset(request).annotate(class_cast=Subquery(same_class))
+
+    @admin.display(description="receipt")
+    def shown_receipt(self, ballot):
+        if not rules.shows_choices(ballot.proposal):
+            return "(hidden until the close)"
+        return ballot.receipt
 
     @admin.display(description="class")
     def shown_class(self, ballot):

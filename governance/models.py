@@ -284,7 +284,8 @@ class SecretBallot(models.Model):
         ]
 
     def __str__(self):
-        return f"Secret ballot {self.receipt[:8]}"
+        # Not the receipt: this title shows in the admin, also while the vote is open.
+        return f"Secret ballot {str(self.pk)[:8]}"
 
 
 class Comment(models.Model):

@@ -106,6 +106,16 @@ def ballot_cast(
     }
     if proposal.secret:
         updated = SecretBallot.objects.filter(proposal=proposal, receipt=receipt).update(**content)
+        if not updated and replaced:
+            # The elector has voted, yet no ballot carries their receipt: the receipt key
+            # changed since (a restart with a new BALLOT_RECEIPT_KEY). A new ballot would count
+            # twice and the old one cannot be found without the old key, so refuse (nothing
+            # is written: the update matched no row).
+            raise Conflict(
+                "You have already voted, but your ballot cannot be found to replace it: the "
+                "ballot key of this deployment has changed since. Your first ballot still "
+                "counts; ask the staff to restore the key if you want to change it."
+            )
         if not updated:
             SecretBallot.objects.create(
                 proposal=proposal, receipt=receipt, class_slug=elector.class_slug, **content
