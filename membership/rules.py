@@ -9,6 +9,7 @@ none of these costs a query.
 
 from coop.actors import is_system
 from coop.api_auth import key_allows
+from coop.mfa import staff_may_act
 from coop.models import PartnerApiKey
 
 from .models import Member
@@ -21,8 +22,10 @@ CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
 
 
 def is_staff(actor) -> bool:
-    """A signed-in staff person (never a key, never a system job)."""
-    return bool(getattr(actor, "is_staff", False)) and getattr(actor, "pk", None) is not None
+    """A signed-in staff person (never a key, never a system job) who may use staff powers:
+    with ADMIN_REQUIRE_2FA only once two-factor is set up (coop.mfa.staff_may_act), so every
+    face that asks this (API, pages, services) follows the admin's gate."""
+    return getattr(actor, "pk", None) is not None and staff_may_act(actor)
 
 
 def staff_or_none(actor):
