@@ -4,7 +4,8 @@ API, the admin and the other apps (governance reads `is_current` for who may rea
 An actor is what a face passes as the one acting: a user (a person, staff or not), a partner
 key (coop.models.PartnerApiKey) or a system job (coop.actors.SystemActor). Predicates that
 need the acting person's member take it as an argument (the faces have loaded it already), so
-none of these costs a query.
+none of these costs a query, except `is_staff` with ADMIN_REQUIRE_2FA on: one query per user
+object for its TOTP authenticator (coop.mfa caches the answer on the object).
 """
 
 from coop.actors import is_system
