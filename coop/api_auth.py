@@ -104,9 +104,18 @@ def HasScope(scope: str):  # noqa: N802 - reads like a permission class at the c
 
 
 class IsStaffUser(permissions.BasePermission):
+    """A staff person who may use staff powers (coop.mfa.staff_may_act: with ADMIN_REQUIRE_2FA,
+    only once two-factor is set up)."""
+
     def has_permission(self, request, view):
+        from .mfa import SET_UP_MESSAGE, staff_lacks_second_factor, staff_may_act
+
         user = acting_user(request)
-        return bool(user and user.is_staff)
+        if user is not None and staff_lacks_second_factor(user):
+            # Raised rather than returned: under `HasScope(...) | IsStaffUser` DRF would answer
+            # the generic 403, and staff must learn what to do.
+            raise exceptions.PermissionDenied(SET_UP_MESSAGE)
+        return bool(user and staff_may_act(user))
 
 
 class IsSignedInPerson(permissions.BasePermission):

@@ -4,11 +4,13 @@ API, the admin and the other apps (governance reads `is_current` for who may rea
 An actor is what a face passes as the one acting: a user (a person, staff or not), a partner
 key (coop.models.PartnerApiKey) or a system job (coop.actors.SystemActor). Predicates that
 need the acting person's member take it as an argument (the faces have loaded it already), so
-none of these costs a query.
+none of these costs a query, except `is_staff` with ADMIN_REQUIRE_2FA on: one query per user
+object for its TOTP authenticator (coop.mfa caches the answer on the object).
 """
 
 from coop.actors import is_system
 from coop.api_auth import key_allows
+from coop.mfa import staff_may_act
 from coop.models import PartnerApiKey
 
 from .models import Member
@@ -21,8 +23,10 @@ CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.AWAITING_PAYMENT)
 
 
 def is_staff(actor) -> bool:
-    """A signed-in staff person (never a key, never a system job)."""
-    return bool(getattr(actor, "is_staff", False)) and getattr(actor, "pk", None) is not None
+    """A signed-in staff person (never a key, never a system job) who may use staff powers:
+    with ADMIN_REQUIRE_2FA only once two-factor is set up (coop.mfa.staff_may_act), so every
+    face that asks this (API, pages, services) follows the admin's gate."""
+    return getattr(actor, "pk", None) is not None and staff_may_act(actor)
 
 
 def staff_or_none(actor):

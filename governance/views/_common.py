@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from coop.mfa import set_up_redirect
 from membership.models import Member
 from membership.selectors import member_of
 
@@ -83,6 +84,10 @@ def _readable_proposal(view):
 
 
 def _members_only(request):
+    # A staff account that reads as staff only with two-factor (ADMIN_REQUIRE_2FA): set it up.
+    set_up = set_up_redirect(request)
+    if set_up is not None:
+        return set_up
     return render(request, "governance/members_only.html", status=403)
 
 

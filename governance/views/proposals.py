@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.errors import Conflict, InvalidInput, ServiceError
+from coop.mfa import set_up_redirect
 
 from .. import rules, services
 from ..forms import (
@@ -274,6 +275,10 @@ ACTION_RULES = {
 def proposal_action(request, viewer: Viewer, proposal: Proposal, action: str):
     rule = ACTION_RULES.get(action)
     if rule is None or not rule(viewer.user, proposal):
+        # A staff account refused only for want of two-factor (ADMIN_REQUIRE_2FA) is sent to
+        # set it up, as the admin does, rather than told the action does not exist.
+        if rule is not None and (set_up := set_up_redirect(request)) is not None:
+            return set_up
         raise Http404("No such action.")
     detail_url = reverse("governance:detail", args=[proposal.pk])
     try:
