@@ -360,8 +360,9 @@ class ProposalOpenView(_ProposalActionView):
     @extend_schema(
         operation_id="proposals_open", parameters=[ID], request=None,
         description="Open the vote: text and rules freeze, the active members become the "
-                    "electorate (the record date). The author, staff or governance:write.",
-        responses={200: OpenedSerializer, **problems(401, 403, 404, 409)},
+                    "electorate (the record date). The author, staff or governance:write. 400 "
+                    "when too little time is left before closes_at for the category.",
+        responses={200: OpenedSerializer, **problems(400, 401, 403, 404, 409)},
     )
     def post(self, request, id):
         proposal = _target(request, id)

@@ -113,3 +113,21 @@ def test_approving_twice_is_a_documented_409(schema):
     response = client_for(StaffFactory()).post(f"{BASE}/applications/{application.pk}/approve/")
     assert_problem(response, 409)
     assert_conforms(schema, "/api/v1/applications/{id}/approve/", "post", response)
+
+
+def test_opening_too_late_for_the_category_is_a_documented_400(schema):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.models import Proposal
+    from tests.governance.helpers import proposal as make_proposal
+
+    active_members(2)
+    draft = make_proposal()
+    # Time passed since it was written: too little is left for the category's voting period.
+    Proposal.objects.filter(pk=draft.pk).update(closes_at=timezone.now() + timedelta(minutes=5))
+    response = client_for(key=api_key("governance:write")).post(
+        f"{BASE}/proposals/{draft.pk}/open/")
+    assert_problem(response, 400, "closes_at")
+    assert_conforms(schema, "/api/v1/proposals/{id}/open/", "post", response)
