@@ -1,7 +1,6 @@
 """OpenAPI pieces every app's API shares: the problem+json error body and the
 Idempotency-Key header."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
@@ -36,10 +35,14 @@ def problems(*codes: int) -> dict:
     }
 
 
+# The bounds coop.idempotency.idempotent enforces (1 to 200 characters, not only blanks; else
+# 400): a client generated from the schema then refuses a key the server would refuse.
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+    OpenApiParameter.HEADER, required=False,
     description="Retry safely: the same key and body replay the first response (kept 48 h); "
-                "the same key with another body answers 409.",
+                "the same key with another body answers 409. 1 to 200 characters, not only "
+                "blanks (else 400).",
 )
 
 
@@ -49,21 +52,49 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 _GLOBAL_PROBLEMS = {
     400: "Invalid input: a malformed query parameter (pagination, a NUL character) or body "
          "(JSON nested too deep, a NUL character).",
+    409: "The Idempotency-Key was used before with another body, or its first request is "
+         "still running.",
     413: "The request body is larger than the server accepts.",
+    429: "Too many requests from this caller; retry after `Retry-After` seconds.",
     503: "The database is unreachable for a moment; retry after `Retry-After` seconds.",
 }
 _METHODS = {"get", "put", "post", "patch", "delete"}
 
 
+def _null_allowed_beside_refs(node) -> None:
+    """`{allOf: [$ref], nullable: true}` (drf-spectacular's nullable nested serializer) does
+    not admit null under OpenAPI 3.0.3: `nullable` only widens a `type` in the same object, and
+    the referenced object's `type: object` refuses null, so strict validators and generated
+    clients reject the null the API answers. Say it as a choice: the object, or null."""
+    if isinstance(node, dict):
+        all_of = node.get("allOf")
+        if node.get("nullable") and isinstance(all_of, list) and len(all_of) == 1:
+            node["oneOf"] = [all_of[0], {"enum": [None]}]
+            del node["allOf"]
+        for value in node.values():
+            _null_allowed_beside_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_allowed_beside_refs(value)
+
+
 def add_global_problems(result, generator, request, public):
+    _null_allowed_beside_refs(result.get("components", {}).get("schemas", {}))
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in _METHODS:
                 continue
-            codes = [503]
-            has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
-            if "requestBody" in operation or has_query:
+            codes = [429, 503]
+            parameters = operation.get("parameters", [])
+            has_query = any(p.get("in") == "query" for p in parameters)
+            # A malformed Idempotency-Key answers 400 and a reused one 409, even on an
+            # operation without a body (approve).
+            has_key = any(p.get("in") == "header" and p.get("name") == "Idempotency-Key"
+                          for p in parameters)
+            if "requestBody" in operation or has_query or has_key:
                 codes.append(400)
+            if has_key:
+                codes.append(409)
             if "requestBody" in operation:
                 codes.append(413)
             responses = operation.setdefault("responses", {})
@@ -71,7 +102,7 @@ def add_global_problems(result, generator, request, public):
                 entry = {"description": _GLOBAL_PROBLEMS[code], "content": {
                     "application/problem+json": {
                         "schema": {"$ref": "#/components/schemas/Problem"}}}}
-                if code == 503:
+                if code in (429, 503):
                     entry["headers"] = {"Retry-After": {
                         "schema": {"type": "integer"},
                         "description": "Seconds to wait before retrying."}}

@@ -21,6 +21,7 @@ class ProposalFilterForm(forms.Form):
     SHOW = (
         ("", "All proposals"),
         ("my_vote", "Open for my vote"),
+        ("my_voted", "Voted"),
         ("discussion", "In discussion"),
         ("voting", "Voting"),
         ("closed", "Closed"),

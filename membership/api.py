@@ -160,7 +160,9 @@ class ApplicationCreatedSerializer(serializers.Serializer):
 
 class ApplicationSerializer(serializers.ModelSerializer):
     stakeholder_class = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    referred_by = serializers.SlugRelatedField(slug_field="member_number", read_only=True)
+    referred_by = serializers.SlugRelatedField(
+        slug_field="member_number", read_only=True, allow_null=True,
+        help_text="The referring member's number; null when nobody referred the applicant.")
 
     class Meta:
         model = Application
@@ -248,7 +250,8 @@ class ApplicationApproveView(APIView):
 
     @extend_schema(operation_id="applications_approve", request=None, parameters=[ID,
                    IDEMPOTENCY_KEY],
-                   responses={200: ApprovalSerializer, **problems(401, 403, 404, 409)})
+                   # 400: a malformed Idempotency-Key, or a rule refusing the approval.
+                   responses={200: ApprovalSerializer, **problems(400, 401, 403, 404, 409)})
     def post(self, request, id):
         return idempotent(request, lambda: self._approve(request, id))
 
@@ -345,7 +348,9 @@ class ReversalResultSerializer(SharePaymentResultSerializer):
 
 
 class SharePaymentSerializer(serializers.ModelSerializer):
-    reverses = serializers.PrimaryKeyRelatedField(read_only=True)
+    reverses = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True,
+        help_text="The payment this one reverses; null when it is not a reversal.")
     reversed = serializers.SerializerMethodField()
 
     class Meta:

@@ -53,6 +53,11 @@ class ProposalSerializer(serializers.ModelSerializer):
     """A proposal as lists show it. `ballots_cast` is the live turnout while voting."""
 
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Declared rather than generated: a read-only model field loses `allow_blank`, and the
+    # schema's enum must include the "" a proposal answers until it is closed.
+    outcome = serializers.ChoiceField(
+        choices=Proposal.Outcome.choices, allow_blank=True, read_only=True,
+        help_text='"" until the vote is closed.')
     options = OptionSerializer(many=True, read_only=True)
     electorate = serializers.SerializerMethodField(
         help_text="Electors frozen when voting opened; null before.")
@@ -125,6 +130,9 @@ class ProposalDetailSerializer(ProposalSerializer):
         help_text="The follow-up of a passed proposal, oldest first.")
     enactment = serializers.SerializerMethodField(
         help_text="The change this proposal enacts if it passes; null when it carries none.")
+    implementation_status = serializers.ChoiceField(
+        choices=Proposal.Implementation.choices, allow_blank=True, read_only=True,
+        help_text='"" unless the proposal passed.')
 
     class Meta(ProposalSerializer.Meta):
         fields = [
@@ -352,8 +360,9 @@ class ProposalOpenView(_ProposalActionView):
     @extend_schema(
         operation_id="proposals_open", parameters=[ID], request=None,
         description="Open the vote: text and rules freeze, the active members become the "
-                    "electorate (the record date). The author, staff or governance:write.",
-        responses={200: OpenedSerializer, **problems(401, 403, 404, 409)},
+                    "electorate (the record date). The author, staff or governance:write. 400 "
+                    "when too little time is left before closes_at for the category.",
+        responses={200: OpenedSerializer, **problems(400, 401, 403, 404, 409)},
     )
     def post(self, request, id):
         proposal = _target(request, id)

@@ -4,7 +4,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -59,7 +59,15 @@ def _proposal_list(*, viewer: Viewer, show: str):
         proposals = proposals.filter(status=Proposal.Status.VOTING)
         if viewer.member is None:
             return proposals.none()
-        proposals = proposals.filter(my_elector=True).order_by("closes_at", "pk")
+        # Still waiting for my ballot: once I have voted it moves to "Voted" (issue #8, 20).
+        proposals = proposals.filter(my_elector=True, my_voted=False).order_by("closes_at", "pk")
+    elif show == "my_voted":
+        # Votes I cast: the open ones first (I may still change my ballot), closing soonest
+        # first; then the closed ones, latest first.
+        if viewer.member is None:
+            return proposals.none()
+        proposals = proposals.filter(my_voted=True).order_by(
+            F("closed_at").desc(nulls_first=True), "closes_at", "pk")
     elif show in ("discussion", "voting", "closed"):
         proposals = proposals.filter(status=show)
         if show == "voting":

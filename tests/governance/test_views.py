@@ -156,8 +156,43 @@ def test_list_filters_and_turnout_bar(client, crew):
     # Someone admitted after the vote opened has nothing open for their vote.
     html = page_text(as_user(client, late.user).get(LIST, {"show": "my_vote"}))
     assert "Vote on bikes" not in html and "0 proposals" in html
-    # The voter sees that they voted.
-    assert "You voted" in page_text(as_user(client, crew[1].user).get(LIST, {"show": "my_vote"}))
+    # The voter's ballot is cast: it is no longer open for their vote, but under "Voted".
+    html = page_text(as_user(client, crew[1].user).get(LIST, {"show": "my_vote"}))
+    assert "Vote on bikes" not in html and "0 proposals" in html
+    html = page_text(client.get(LIST, {"show": "my_voted"}))
+    assert "Vote on bikes" in html and "You voted" in html
+
+
+def test_a_vote_i_cast_moves_from_open_for_my_vote_to_voted(client, crew,
+                                                            django_assert_num_queries):
+    """Issue #8, item 20: "Open for my vote" lists what still waits for my ballot; "Voted"
+    (and the "You voted" mark) what I voted on, open or closed."""
+    bikes = voting(author=crew[0], title="Vote on bikes")
+    vans = voting(author=crew[0], title="Vote on vans")
+    trains = voting(author=crew[0], title="Vote on trains")
+    services.ballot_cast(proposal=trains, member=crew[1], choice="no")
+    close(trains)
+    as_user(client, crew[1].user)
+
+    html = page_text(client.get(LIST, {"show": "my_vote"}))
+    assert "Vote on bikes" in html and "Vote on vans" in html and "2 proposals" in html
+    assert "Vote on trains" not in html
+    assert '<option value="my_voted">Voted</option>' in html
+
+    services.ballot_cast(proposal=bikes, member=crew[1], choice="yes")
+    html = page_text(client.get(LIST, {"show": "my_vote"}))
+    assert "Vote on bikes" not in html and "Vote on vans" in html and "1 proposal." in html
+
+    with django_assert_num_queries(LIST_QUERIES):
+        html = page_text(client.get(LIST, {"show": "my_voted"}))
+    assert "2 proposals" in html and "Vote on vans" not in html
+    # The open vote first (its ballot may still change), then the closed one; each marked.
+    assert html.index("Vote on bikes") < html.index("Vote on trains")
+    assert html.count("You voted") == 2
+    # Under "All proposals" the mark tells them apart too.
+    html = page_text(client.get(LIST))
+    assert html.count("You voted") == 2 and html.count("You have not voted yet") == 1
+    assert vans.status == "voting"
 
 
 def test_list_is_paginated_and_htmx_gets_the_results_only(client, crew):
