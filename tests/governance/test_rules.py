@@ -278,10 +278,24 @@ def secret_closed():
     return close(p)
 
 
-def test_hides_class_is_the_one_rule():
-    assert rules.hides_class(secret=True, cast=rules.SMALL_CLASS - 1)
-    assert not rules.hides_class(secret=True, cast=rules.SMALL_CLASS)
-    assert not rules.hides_class(secret=False, cast=1)
+def test_hidden_classes_is_the_one_rule_with_privacy_by_subtraction():
+    hidden = rules.hidden_classes
+    # 1 + 1 voters: both hidden (each alone would be the total minus the other).
+    assert hidden(secret=True, cast_by_class={"clients": 1, "photographers": 1}) == {
+        "clients", "photographers"}
+    # 5 + 6 + 1: the 1 is hidden, and the next smallest (5) with it, not the 6.
+    assert hidden(secret=True, cast_by_class={"a": 6, "b": 5, "c": 1}) == {"b", "c"}
+    # Ties for the next smallest go by slug, so every face hides the same one.
+    assert hidden(secret=True, cast_by_class={"z": 5, "a": 5, "c": 1}) == {"a", "c"}
+    # Two small classes already hide each other: no large class is hidden.
+    assert hidden(secret=True, cast_by_class={"a": 9, "b": 2, "c": 3}) == {"b", "c"}
+    # A class of nobody hides nothing, so it is never the extra one.
+    assert hidden(secret=True, cast_by_class={"a": 7, "b": 6, "c": 1, "d": 0}) == {"c", "d", "b"}
+    # All classes of 5 or more: all shown; an open vote hides nothing.
+    assert hidden(secret=True, cast_by_class={"a": rules.SMALL_CLASS, "b": 7}) == set()
+    assert hidden(secret=False, cast_by_class={"a": 1, "b": 1}) == set()
+    # One class with voters: its figures are the total, shown anyway; nothing more to hide.
+    assert hidden(secret=True, cast_by_class={"a": 2}) == {"a"}
 
 
 def test_the_csv_export_leaves_out_a_small_class_of_a_secret_vote(client, secret_closed):
