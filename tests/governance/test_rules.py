@@ -304,23 +304,28 @@ def test_the_csv_export_leaves_out_a_small_class_of_a_secret_vote(client, secret
     text = client.get(csv_url(secret_closed)).content.decode()
     rows = [line.split(",") for line in text.strip().splitlines()[1:]]
     classes = sorted(row[2] for row in rows)
-    assert classes == ["", ""] + ["workers"] * 5
+    # Privacy by subtraction (issue #8): founders would be the total minus workers, so the
+    # next smallest class, workers, is left out too.
+    assert classes == [""] * 7
 
 
 def test_the_api_and_the_result_page_hide_the_small_class(client, secret_closed):
     result = client_for(secret_closed.author.user).get(
         f"{BASE}/proposals/{secret_closed.pk}/result/").json()
     assert result["by_class"]["founders"]["totals"] is None
-    assert result["by_class"]["workers"]["totals"] is not None
+    # The next smallest is hidden too (RULES §5), else founders = total - workers.
+    assert result["by_class"]["workers"]["totals"] is None
     client.force_login(secret_closed.author.user)
     page = client.get(f"/governance/proposals/{secret_closed.pk}/result/").content.decode()
     assert "hidden: fewer than 5 voters" in page
+    assert "cannot be worked out from the total" in page
 
 
 def test_the_admin_hides_the_class_of_a_small_class_of_a_secret_vote(client, secret_closed):
     client.force_login(StaffFactory())
     page = client.get("/admin/governance/secretballot/").content.decode()
-    assert page.count(">founders<") == 0 and page.count(">workers<") == 5
+    assert page.count(">founders<") == 0 and page.count(">workers<") == 0
+    assert page.count("a smaller class could be worked out from the total") == 5
 
 
 # --- system actors: named in the audit trail, the chain still verifies ---------------------
