@@ -215,7 +215,7 @@ class SecretBallotAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # How many ballots the row's class has in the box, in the same query (rules.hides_class).
+        # How many ballots the row's class has in the box, in the same query (rules.hidden_classes).
         same_class = (
             SecretBallot.objects.filter(
                 proposal=OuterRef("proposal"), class_slug=OuterRef("class_slug")
@@ -235,8 +235,18 @@ class SecretBallotAdmin(ReadOnlyAdmin):
 
     @admin.display(description="class")
     def shown_class(self, ballot):
-        if rules.hides_class(secret=True, cast=ballot.class_cast or 0):
+        if (ballot.class_cast or 0) < rules.SMALL_CLASS:
             return f"(hidden: fewer than {rules.SMALL_CLASS} voters)"
+        # A larger class may be hidden too (privacy by subtraction): that needs every class's
+        # count, one query, asked only for a row whose own class is large enough.
+        cast_by_class = dict(
+            SecretBallot.objects.filter(proposal_id=ballot.proposal_id)
+            .order_by()
+            .values_list("class_slug")
+            .annotate(n=Count("pk"))
+        )
+        if ballot.class_slug in rules.hidden_classes(secret=True, cast_by_class=cast_by_class):
+            return "(hidden: a smaller class could be worked out from the total)"
         return ballot.class_slug
 
     @admin.display(description="choice")

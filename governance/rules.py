@@ -22,6 +22,7 @@ docs/architecture.md, "Where a rule or a permission goes"):
   staff as such, never a system job).
 """
 
+from collections.abc import Mapping
 from datetime import date
 
 from django.db.models import Q, QuerySet
@@ -239,7 +240,28 @@ def shows_choices(proposal: Proposal) -> bool:
     return proposal.status == Proposal.Status.CLOSED
 
 
-def hides_class(*, secret: bool, cast: int) -> bool:
-    """Whether what a class of a secret vote chose must not be shown: the result page, the
-    API's result, the CSV export and the published receipts all ask this."""
-    return bool(secret) and cast < SMALL_CLASS
+def hidden_classes(*, secret: bool, cast_by_class: Mapping[str, int]) -> set[str]:
+    """The classes of a secret vote whose figures (totals, share; a ballot's class) must not be
+    shown: the result page, the API's result, the CSV export and the admin all ask this, with
+    every class's number of ballots (RULES §5, "Privacy by subtraction").
+
+    - a class with fewer than SMALL_CLASS voters is hidden;
+    - where a class with voters is hidden, at least one more class with voters is hidden too,
+      the next smallest (ties by slug), so that its figures cannot be worked out as the total
+      minus the classes shown. Two hidden classes with voters are enough: only their sum can be
+      derived, as RULES §5 asks. A class of nobody hides nothing (its figures are all 0 and its
+      `cast` is shown) so it never counts as the extra one.
+    Where a single class has voters at all, its figures are the vote's total, which is always
+    shown: nothing more can be hidden (docs/architecture.md, "secret where asked").
+    An open (not secret) vote hides nothing."""
+    if not secret:
+        return set()
+    hidden = {slug for slug, cast in cast_by_class.items() if cast < SMALL_CLASS}
+    with_voters = [slug for slug in hidden if cast_by_class[slug] > 0]
+    if len(with_voters) == 1:
+        shown = sorted(
+            (cast, slug) for slug, cast in cast_by_class.items() if slug not in hidden
+        )
+        if shown:
+            hidden.add(shown[0][1])
+    return hidden

@@ -113,16 +113,23 @@ def result_for_api(proposal: Proposal) -> dict:
     closed; `Proposal.result` is written by the close and never changes afterwards."""
     stored = proposal.result or {}
     by_class = {}
-    for slug, entry in (stored.get("by_class") or {}).items():
+    stored_classes = stored.get("by_class") or {}
+    # Asked on every read, so results stored under an older rule are hidden by today's.
+    hidden_slugs = rules.hidden_classes(
+        secret=proposal.secret,
+        cast_by_class={slug: entry.get("cast", 0) for slug, entry in stored_classes.items()},
+    )
+    for slug, entry in stored_classes.items():
         cast = entry.get("cast", 0)
-        hidden = rules.hides_class(secret=proposal.secret, cast=cast)
+        hidden = slug in hidden_slugs
         by_class[slug] = {
             "electorate": entry.get("electorate", 0),
             "cast": cast,
-            # None for a class of a secret vote with too few voters to show its choices.
+            # None for a class of a secret vote hidden by rules.hidden_classes (too few voters,
+            # or the next smallest one, so that the other cannot be worked out from the total).
             "totals": None if hidden else entry.get("totals"),
             "quorum_met": entry.get("quorum_met"),
-            "share": entry.get("share"),
+            "share": None if hidden else entry.get("share"),
             "passed": entry.get("passed"),
         }
     data = {
@@ -147,7 +154,7 @@ def result_for_api(proposal: Proposal) -> dict:
 def published_receipts(proposal: Proposal) -> QuerySet:
     """The receipts and their ballots after the close, so that every voter can check their own:
     receipt → choice, never a member, never a class (a class of one would name its voter; no
-    class at all is stricter than rules.hides_class, which a receipt would otherwise ask).
+    class at all is stricter than rules.hidden_classes, which a receipt would otherwise ask).
     Ordered by receipt, an HMAC, so the order says nothing about who voted or when."""
     box = SecretBallot.objects if proposal.secret else Ballot.objects
     return (

@@ -15,7 +15,7 @@ from ..models import (
 
 logger = logging.getLogger(__name__)
 
-SMALL_CLASS = rules.SMALL_CLASS  # kept importable from here; the rule is rules.hides_class
+SMALL_CLASS = rules.SMALL_CLASS  # kept importable from here; the rule is rules.hidden_classes
 
 
 def _audit(proposal: Proposal, action: str, actor, facts: dict | None = None) -> None:

@@ -66,11 +66,15 @@ def _tally_inputs(proposal: Proposal) -> dict:
 def _result_dict(proposal: Proposal, result: tally.Result) -> dict:
     data = result.as_dict()
     if proposal.secret:
-        for entry in data["by_class"].values():
-            if rules.hides_class(secret=proposal.secret, cast=entry["cast"]):
-                entry["totals"] = None
-                entry["share"] = None
-                entry["hidden"] = True
+        hidden = rules.hidden_classes(
+            secret=True,
+            cast_by_class={slug: entry["cast"] for slug, entry in data["by_class"].items()},
+        )
+        for slug in hidden:
+            entry = data["by_class"][slug]
+            entry["totals"] = None
+            entry["share"] = None
+            entry["hidden"] = True
     data["tie_seed"] = proposal.tie_seed
     data["tie_seed_hash"] = proposal.tie_seed_hash
     return data

@@ -102,13 +102,20 @@ def proposal_result(request, pk: int):
         chart_rows = totals
         chart_title = "Approvals" if proposal.method == Method.APPROVAL else "Votes"
     by_class = []
+    # Asked again on every read (not only at the close): results stored before the rule grew
+    # privacy by subtraction are hidden by today's rule too.
+    hidden_slugs = rules.hidden_classes(
+        secret=proposal.secret,
+        cast_by_class={s: e.get("cast", 0) for s, e in result["by_class"].items()},
+    )
     for slug, entry in sorted(result["by_class"].items()):
-        hidden = rules.hides_class(secret=proposal.secret, cast=entry.get("cast", 0))
+        hidden = slug in hidden_slugs
         class_totals = None if hidden else entry.get("totals")
         by_class.append(
             {
                 "slug": slug,
                 **entry,
+                "share": None if hidden else entry.get("share"),
                 "totals_list": None
                 if class_totals is None
                 else [(name(key), value) for key, value in ordered(class_totals)],
@@ -161,10 +168,9 @@ def ballots_csv(request, pk: int):
     random.SystemRandom().shuffle(rows)
     # The class of a ballot is left out where the class's choices are hidden (a secret vote's
     # class with few voters): the class next to a choice would show what that class chose.
-    per_class = Counter(row[1] for row in rows)
-    hidden = {
-        slug for slug, n in per_class.items() if rules.hides_class(secret=proposal.secret, cast=n)
-    }
+    hidden = rules.hidden_classes(
+        secret=proposal.secret, cast_by_class=Counter(row[1] for row in rows)
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="proposal-{proposal.pk}-ballots.csv"'
     writer = csv.writer(response)

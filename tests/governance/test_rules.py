@@ -278,10 +278,24 @@ def secret_closed():
     return close(p)
 
 
-def test_hides_class_is_the_one_rule():
-    assert rules.hides_class(secret=True, cast=rules.SMALL_CLASS - 1)
-    assert not rules.hides_class(secret=True, cast=rules.SMALL_CLASS)
-    assert not rules.hides_class(secret=False, cast=1)
+def test_hidden_classes_is_the_one_rule_with_privacy_by_subtraction():
+    hidden = rules.hidden_classes
+    # 1 + 1 voters: both hidden (each alone would be the total minus the other).
+    assert hidden(secret=True, cast_by_class={"clients": 1, "photographers": 1}) == {
+        "clients", "photographers"}
+    # 5 + 6 + 1: the 1 is hidden, and the next smallest (5) with it, not the 6.
+    assert hidden(secret=True, cast_by_class={"a": 6, "b": 5, "c": 1}) == {"b", "c"}
+    # Ties for the next smallest go by slug, so every face hides the same one.
+    assert hidden(secret=True, cast_by_class={"z": 5, "a": 5, "c": 1}) == {"a", "c"}
+    # Two small classes already hide each other: no large class is hidden.
+    assert hidden(secret=True, cast_by_class={"a": 9, "b": 2, "c": 3}) == {"b", "c"}
+    # A class of nobody hides nothing, so it is never the extra one.
+    assert hidden(secret=True, cast_by_class={"a": 7, "b": 6, "c": 1, "d": 0}) == {"c", "d", "b"}
+    # All classes of 5 or more: all shown; an open vote hides nothing.
+    assert hidden(secret=True, cast_by_class={"a": rules.SMALL_CLASS, "b": 7}) == set()
+    assert hidden(secret=False, cast_by_class={"a": 1, "b": 1}) == set()
+    # One class with voters: its figures are the total, shown anyway; nothing more to hide.
+    assert hidden(secret=True, cast_by_class={"a": 2}) == {"a"}
 
 
 def test_the_csv_export_leaves_out_a_small_class_of_a_secret_vote(client, secret_closed):
@@ -290,23 +304,28 @@ def test_the_csv_export_leaves_out_a_small_class_of_a_secret_vote(client, secret
     text = client.get(csv_url(secret_closed)).content.decode()
     rows = [line.split(",") for line in text.strip().splitlines()[1:]]
     classes = sorted(row[2] for row in rows)
-    assert classes == ["", ""] + ["workers"] * 5
+    # Privacy by subtraction (issue #8): founders would be the total minus workers, so the
+    # next smallest class, workers, is left out too.
+    assert classes == [""] * 7
 
 
 def test_the_api_and_the_result_page_hide_the_small_class(client, secret_closed):
     result = client_for(secret_closed.author.user).get(
         f"{BASE}/proposals/{secret_closed.pk}/result/").json()
     assert result["by_class"]["founders"]["totals"] is None
-    assert result["by_class"]["workers"]["totals"] is not None
+    # The next smallest is hidden too (RULES §5), else founders = total - workers.
+    assert result["by_class"]["workers"]["totals"] is None
     client.force_login(secret_closed.author.user)
     page = client.get(f"/governance/proposals/{secret_closed.pk}/result/").content.decode()
     assert "hidden: fewer than 5 voters" in page
+    assert "cannot be worked out from the total" in page
 
 
 def test_the_admin_hides_the_class_of_a_small_class_of_a_secret_vote(client, secret_closed):
     client.force_login(StaffFactory())
     page = client.get("/admin/governance/secretballot/").content.decode()
-    assert page.count(">founders<") == 0 and page.count(">workers<") == 5
+    assert page.count(">founders<") == 0 and page.count(">workers<") == 0
+    assert page.count("a smaller class could be worked out from the total") == 5
 
 
 # --- system actors: named in the audit trail, the chain still verifies ---------------------
