@@ -9,6 +9,8 @@ from django.utils import timezone
 from coop.audit import audit_record
 from coop.counters import counter_take
 from coop.errors import Conflict, InvalidInput
+from coop.models import Cooperative
+from coop.money import format_minor
 from coop.notices import notice_send
 
 from .. import rules
@@ -149,8 +151,8 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
     _not_in_the_future(paid_on, timezone.localdate(), "A payment", "paid_on")
     outstanding = member.subscription.total_minor - member.paid_minor
     if amount_minor > outstanding:
-        message = (f"This would overpay the subscription: {outstanding} minor units are "
-                   f"outstanding.")
+        shown = format_minor(outstanding, Cooperative.current_currency())
+        message = f"This would overpay the subscription: only {shown} is outstanding."
         raise InvalidInput(message, errors={"amount_minor": [message]})
     payment = SharePayment.objects.create(
         member=member, amount_minor=amount_minor, paid_on=paid_on, reference=reference,
