@@ -38,3 +38,35 @@ def test_headless_endpoints_never_answer_5xx_on_bad_input(path, body, content_ty
     client = Client(raise_request_exception=False)
     response = client.post(path, data=body, content_type=content_type)
     assert response.status_code < 500, (path, body, content_type, response.status_code)
+
+
+@pytest.mark.django_db
+def test_locked_out_headless_sign_in_says_when_to_try_again(settings):
+    # Old code: 400 "Too many failed login attempts. Try again later." and no Retry-After.
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "2/m/ip"}
+    cache.clear()
+    client = Client()
+    body = json.dumps({"email": "nobody@example.org", "password": "wrong"})
+    for _ in range(2):
+        response = client.post("/_allauth/app/v1/auth/login", data=body,
+                               content_type="application/json")
+        assert not response.has_header("Retry-After")
+    response = client.post("/_allauth/app/v1/auth/login", data=body,
+                           content_type="application/json")
+    assert response.status_code == 400  # allauth's own format and status for this lock-out
+    errors = response.json()["errors"]
+    assert errors[0]["code"] == "too_many_login_attempts"
+    assert errors[0]["message"] == "Too many failed login attempts. Try again in 1 minute."
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+@pytest.mark.django_db
+def test_locked_out_browser_sign_in_page_says_when_to_try_again(settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "1/5m/key"}
+    cache.clear()
+    client = Client()
+    data = {"login": "nobody@example.org", "password": "wrong"}
+    client.post("/accounts/login/", data)
+    response = client.post("/accounts/login/", data)
+    assert b"Too many failed login attempts. Try again in 5 minutes." in response.content
+    # The page re-shows the form (200), so no Retry-After there; the message says it.
