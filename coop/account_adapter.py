@@ -40,3 +40,35 @@ class AccountAdapter(DefaultAccountAdapter):
             raise ValidationError(
                 f"Too many failed login attempts. Try again in {minutes} {unit}.",
                 code="too_many_login_attempts") from exc
+
+
+# allauth's headless 429 (its `rate_limit` decorators) carries no Retry-After; the action per
+# path lets RequestGuardMiddleware add one from the same cache windows.
+_HEADLESS_ACTIONS = {"auth/login": "login", "auth/signup": "signup",
+                     "auth/password/request": "reset_password",
+                     "auth/password/reset": "reset_password_from_key",
+                     "auth/reauthenticate": "reauthenticate",
+                     "account/password/change": "change_password"}
+
+
+def headless_retry_after_seconds(request) -> int | None:
+    path = request.path.rstrip("/")
+    action = next((a for suffix, a in _HEADLESS_ACTIONS.items() if path.endswith(suffix)), None)
+    if action is None:
+        return None
+    rates = ratelimit.get_rates(app="allauth.account", action=action)
+    if not rates:
+        return None
+    now = time.time()
+    wait = 0.0
+    for rate in rates:
+        if rate.per == "key" or (rate.per == "user" and not request.user.is_authenticated):
+            # The key (an e-mail) is not known here: the whole window is an honest upper bound.
+            wait = max(wait, rate.duration)
+            continue
+        cache_key = ratelimit.get_cache_key(request, app="allauth.account", action=action,
+                                            rate=rate)
+        history = [ts for ts in cache.get(cache_key, []) if ts > now - rate.duration]
+        if len(history) >= rate.amount:
+            wait = max(wait, history[rate.amount - 1] + rate.duration - now)
+    return max(1, math.ceil(wait))

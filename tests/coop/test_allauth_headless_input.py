@@ -70,3 +70,18 @@ def test_locked_out_browser_sign_in_page_says_when_to_try_again(settings):
     response = client.post("/accounts/login/", data)
     assert b"Too many failed login attempts. Try again in 5 minutes." in response.content
     # The page re-shows the form (200), so no Retry-After there; the message says it.
+
+
+@pytest.mark.django_db
+def test_headless_429_carries_retry_after(settings):
+    # Old code: allauth's 429 {"status": 429} with no Retry-After.
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "1/m/ip"}
+    cache.clear()
+    client = Client()
+    body = json.dumps({"email": 5})
+    client.post("/_allauth/app/v1/auth/signup", data=body, content_type="application/json")
+    response = client.post("/_allauth/app/v1/auth/signup", data=body,
+                           content_type="application/json")
+    assert response.status_code == 429
+    assert response.json()["status"] == 429  # allauth's own format is kept
+    assert 1 <= int(response["Retry-After"]) <= 60
