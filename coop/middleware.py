@@ -67,6 +67,16 @@ class RequestGuardMiddleware:
             if refusal is not None:
                 return refusal
         response = self.get_response(request)
+        retry_after = getattr(request, "coop_retry_after", None)  # set by coop.account_adapter
+        if retry_after and response.status_code >= 400 and not response.has_header("Retry-After"):
+            response["Retry-After"] = str(retry_after)
+        if _is_allauth(request) and response.status_code == 429 \
+                and not response.has_header("Retry-After"):
+            from .account_adapter import headless_retry_after_seconds
+
+            seconds = headless_retry_after_seconds(request)
+            if seconds:
+                response["Retry-After"] = str(seconds)
         if (_is_api(request) and response.status_code >= 400
                 and response.get("Content-Type", "").split(";")[0] not in _PROBLEM_TYPES):
             headers = {k: response[k] for k in ("Retry-After", "Allow") if response.has_header(k)}
