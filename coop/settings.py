@@ -120,6 +120,9 @@ INSTALLED_APPS = [
     "coop",
     "membership",
     "governance",
+    "ledger",
+    "patronage",
+    "vitality",
     "dashboard",
 ]
 

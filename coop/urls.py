@@ -13,6 +13,9 @@ api_v1 = [
     path("coop/", api.CooperativeView.as_view(), name="api-coop"),
     path("", include("membership.api_urls")),
     path("", include("governance.api_urls")),
+    path("", include("ledger.api_urls")),
+    path("", include("patronage.api_urls")),
+    path("", include("vitality.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -25,6 +28,9 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("governance/", include("governance.urls")),
+    path("", include("ledger.urls")),
+    path("", include("patronage.urls")),
+    path("", include("vitality.urls")),
     path("", include("dashboard.urls")),
     path("", include("membership.urls")),
 ]
