@@ -50,10 +50,22 @@ class StrictIntField(serializers.IntegerField):
 # --- contributions --------------------------------------------------------------------------
 
 
+class DecimalStringField(serializers.CharField):
+    """A quantity as API.md has them: a decimal string (a JSON number could be a float, which
+    is not exact, so it is refused)."""
+
+    default_error_messages = {"invalid": 'Give a decimal string such as "12.5".'}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ContributionInSerializer(serializers.Serializer):
     member_number = StrictIntField(min_value=1, max_value=MAX_INT)
     date = serializers.DateField()
-    quantity = serializers.CharField(
+    quantity = DecimalStringField(
         max_length=40, help_text='A decimal string ≥ 0 with at most 4 places, e.g. "12.5".')
     external_id = serializers.CharField(max_length=200)
 

@@ -54,7 +54,8 @@ class Contribution(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"],
                                     name="contribution_external_id_per_source"),
-            models.CheckConstraint(condition=Q(quantity__gte=0), name="contribution_quantity_gte_0"),
+            models.CheckConstraint(condition=Q(quantity__gte=0),
+                                   name="contribution_quantity_gte_0"),
         ]
         # The run sums contributions per member over a date range.
         indexes = [models.Index(fields=["date", "member"])]

@@ -2,8 +2,8 @@
 
 from coop.actors import is_system
 from coop.api_auth import key_allows
-from membership.rules import is_self, is_staff
 from membership.models import Member
+from membership.rules import is_self, is_staff
 
 LEDGER_READ, LEDGER_WRITE = "ledger:read", "ledger:write"
 

@@ -21,7 +21,7 @@ MAX_QUANTITY = Decimal("99999999999999.9999")  # the column: 18 digits, 4 decima
 def quantity_clean(value) -> Decimal:
     """A quantity as RULES §3 has it: a decimal ≥ 0 with at most 4 places (a string or an int;
     a float is refused, it is not exact)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidInput("The quantity must be a decimal string such as \"12.5\".",
                            errors={"quantity": ["Give a decimal string such as \"12.5\"."]})
     try:
@@ -30,15 +30,16 @@ def quantity_clean(value) -> Decimal:
         raise InvalidInput(f"{value!r} is not a number.",
                            errors={"quantity": ["Must be a number such as 12.5."]}) from None
     if not quantity.is_finite():
-        raise InvalidInput("The quantity must be a number.", errors={"quantity": ["Not a number."]})
+        raise InvalidInput("The quantity must be a number.",
+                           errors={"quantity": ["Not a number."]})
     if quantity < 0:
         raise InvalidInput("The quantity cannot be negative.",
                            errors={"quantity": ["Must be 0 or more."]})
+    if quantity > MAX_QUANTITY:  # before quantize, which cannot hold 1e400
+        raise InvalidInput("The quantity is too large.", errors={"quantity": ["Too large."]})
     if quantity != quantity.quantize(Decimal("0.0001")):
         raise InvalidInput("The quantity has more than 4 decimal places.",
                            errors={"quantity": ["At most 4 decimal places."]})
-    if quantity > MAX_QUANTITY:
-        raise InvalidInput("The quantity is too large.", errors={"quantity": ["Too large."]})
     return quantity.quantize(Decimal("0.0001"))
 
 

@@ -124,5 +124,6 @@ def policy_enact(*, policy_id: int, proposal, actor) -> AllocationPolicy:
     version.save(update_fields=["status", "enacted_at", "enacted_by_proposal"])
     audit_record(action="policy.enacted", object_type="allocation_policy",
                  object_id=version.version, actor=actor,
-                 facts={"proposal": proposal.pk, "effective_from": version.effective_from.isoformat()})
+                 facts={"proposal": proposal.pk,
+                        "effective_from": version.effective_from.isoformat()})
     return version

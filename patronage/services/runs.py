@@ -17,12 +17,12 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from coop.audit import audit_record
-from coop.errors import Conflict, InvalidInput, NotAllowed
+from coop.errors import Conflict, NotAllowed
 from membership.models import Member, SharePayment
 
 from .. import allocation, rules
 from ..locks import lock_period_runs, lock_run
-from ..models import Allocation, Contribution, DividendRun, Payable, PatronageSettings
+from ..models import Allocation, Contribution, DividendRun, PatronageSettings, Payable
 from ..selectors import policy_in_force
 from ._common import require
 from .policies import policy_of

@@ -24,3 +24,18 @@ def policy_fields(**changes) -> dict:
 
 def make_policy(actor=PATRONAGE_JOB, **changes):
     return services.policy_create(actor=actor, **policy_fields(**changes))
+
+
+def closed_period(start: date = date(2025, 1, 1), end: date = date(2025, 12, 31), *,
+                  revenue: int = 0, expenses: int = 0):
+    """A fiscal period with its revenue and expenses posted, closed through the ledger."""
+    from ledger import accounts
+    from ledger import services as ledger
+    from tests.ledger.factories import BOOKKEEPER, make_period, post
+
+    period = make_period(start, end)
+    if revenue:
+        post(revenue, debit=accounts.BANK, credit=accounts.REVENUE, on=end)
+    if expenses:
+        post(expenses, debit=accounts.OPERATING_EXPENSES, credit=accounts.BANK, on=end)
+    return ledger.period_close(actor=BOOKKEEPER, period=period)

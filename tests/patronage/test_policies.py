@@ -16,8 +16,8 @@ from tests.governance.helpers import (
     active_members,
     assert_problem,
     cast_all,
-    close_at_deadline,
     client_for,
+    close_at_deadline,
     new_proposal,
 )
 from tests.membership.factories import StaffFactory
