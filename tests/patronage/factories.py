@@ -33,9 +33,19 @@ def closed_period(start: date = date(2025, 1, 1), end: date = date(2025, 12, 31)
     from ledger import services as ledger
     from tests.ledger.factories import BOOKKEEPER, make_period, post
 
+    ensure_accounts()
     period = make_period(start, end)
     if revenue:
         post(revenue, debit=accounts.BANK, credit=accounts.REVENUE, on=end)
     if expenses:
         post(expenses, debit=accounts.OPERATING_EXPENSES, credit=accounts.BANK, on=end)
     return ledger.period_close(actor=BOOKKEEPER, period=period)
+
+
+def ensure_accounts() -> None:
+    """The chart of accounts the ledger's migration seeds; transactional tests flush it."""
+    from ledger.accounts import CHART
+    from ledger.models import Account
+
+    for code, name, type_ in CHART:
+        Account.objects.get_or_create(code=code, defaults={"name": name, "type": type_})
