@@ -3,6 +3,8 @@
 from datetime import date
 
 from coop.actors import SystemActor
+from membership import services as register
+from membership.models import Member
 from patronage import services
 from tests.governance.helpers import free_class
 
@@ -49,3 +51,22 @@ def ensure_accounts() -> None:
 
     for code, name, type_ in CHART:
         Account.objects.get_or_create(code=code, defaults={"name": name, "type": type_})
+
+
+def imported(number, klass, joined_on, shares, *payments, exited_on=None, reverse=None):
+    """A member of an imported register, with their history through the register's services."""
+    member = register.member_import(
+        member_number=number, stakeholder_class=klass, shares=shares,
+        share_price_minor=klass.share_price_minor, joined_on=joined_on,
+        name=f"Member {number}", actor=PATRONAGE_JOB)
+    recorded = [register.share_payment_record(member=member, amount_minor=amount, paid_on=on,
+                                              actor=PATRONAGE_JOB, imported=True)
+                for amount, on in payments]
+    if reverse is not None:
+        index, on = reverse
+        register.share_payment_reverse(payment=recorded[index], reason="returned by the bank",
+                                       actor=PATRONAGE_JOB, on=on)
+    if exited_on is not None:
+        register.member_exit(member=Member.objects.get(pk=member.pk), actor=PATRONAGE_JOB,
+                             reason="moved away", on=exited_on, imported=True)
+    return Member.objects.get(pk=member.pk)

@@ -10,35 +10,14 @@ from django.db import connection
 from coop.errors import Conflict, NotAllowed
 from ledger import accounts
 from ledger.models import JournalEntry, JournalLine
-from membership import services as register
 from membership.models import Member, SharePayment
 from patronage import services
 from patronage.models import Allocation, DividendRun, PatronageSettings, Payable
 from tests.governance.helpers import api_key, assert_problem, client_for
 from tests.membership.factories import StaffFactory, StakeholderClassFactory
-from tests.patronage.factories import PATRONAGE_JOB, closed_period, make_policy
+from tests.patronage.factories import PATRONAGE_JOB, closed_period, imported, make_policy
 
 R = DividendRun.Status
-IMPORT = PATRONAGE_JOB
-
-
-def imported(number, klass, joined_on, shares, *payments, exited_on=None, reverse=None):
-    """A member of an imported register, with their history through the register's services."""
-    member = register.member_import(
-        member_number=number, stakeholder_class=klass, shares=shares,
-        share_price_minor=klass.share_price_minor, joined_on=joined_on,
-        name=f"Member {number}", actor=IMPORT)
-    recorded = [register.share_payment_record(member=member, amount_minor=amount, paid_on=on,
-                                              actor=IMPORT, imported=True)
-                for amount, on in payments]
-    if reverse is not None:
-        index, on = reverse
-        register.share_payment_reverse(payment=recorded[index], reason="returned by the bank",
-                                       actor=IMPORT, on=on)
-    if exited_on is not None:
-        register.member_exit(member=Member.objects.get(pk=member.pk), actor=IMPORT,
-                             reason="moved away", on=exited_on, imported=True)
-    return Member.objects.get(pk=member.pk)
 
 
 @pytest.fixture
