@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from coop.errors import Conflict, NotAllowed
+from governance import enactments
 from ledger import accounts
 from ledger.models import JournalEntry, JournalLine
 from membership.models import Member, SharePayment
@@ -219,4 +220,53 @@ def test_two_approvals_racing_post_once(django_capture_on_commit_callbacks):
         thread.join()
     assert sorted(outcomes) == ["conflict"] * 3 + ["posted"]
     assert DividendRun.objects.filter(status=R.POSTED).count() == 1
+    assert JournalEntry.objects.filter(kind="dividend_run").count() == 1
+
+
+@pytest.mark.django_db
+def test_with_runs_need_assembly_a_passed_proposal_posts_the_run(
+        cooperative, policy_category, django_capture_on_commit_callbacks):
+    from governance import services as governance
+    from governance.models import Proposal
+    from tests.governance.factories import TEST_JOB
+    from tests.governance.helpers import cast_all, close_at_deadline, new_proposal
+
+    period, members = cooperative
+    run = computed(period, django_capture_on_commit_callbacks)
+    PatronageSettings.objects.update_or_create(pk=1, defaults={"runs_need_assembly": True})
+    proposal = new_proposal(category=policy_category, threshold="2/3",
+                            enacts={"kind": "dividend_run_approval", "run_id": run.pk})
+    description = "\n".join(enactments.description("dividend_run_approval",
+                                                   proposal.enactment_payload))
+    assert "patronage to members: 4,779.34 EUR" in description
+    governance.proposal_open(actor=TEST_JOB, proposal=proposal)
+    voters = list(Member.objects.filter(status="active"))
+    cast_all(proposal, voters, choice="yes")
+    proposal = close_at_deadline(proposal)
+    assert proposal.enactment_status == Proposal.Enactment.ENACTED, proposal.enactment_error
+    run.refresh_from_db()
+    assert run.status == R.POSTED and run.approved_by_proposal_id == proposal.pk
+    assert JournalEntry.objects.get(pk=run.entry_id).proposal_id == proposal.pk
+
+
+@pytest.mark.django_db
+def test_an_approval_whose_run_was_superseded_fails_and_the_close_stands(
+        cooperative, policy_category, django_capture_on_commit_callbacks):
+    from governance import services as governance
+    from governance.models import Proposal
+    from tests.governance.factories import TEST_JOB
+    from tests.governance.helpers import cast_all, close_at_deadline, new_proposal
+
+    period, _ = cooperative
+    run = computed(period, django_capture_on_commit_callbacks)
+    other = computed(period, django_capture_on_commit_callbacks)
+    proposal = new_proposal(category=policy_category, threshold="2/3",
+                            enacts={"kind": "dividend_run_approval", "run_id": run.pk})
+    governance.proposal_open(actor=TEST_JOB, proposal=proposal)
+    services.dividend_run_approve(actor=PATRONAGE_JOB, run=other)  # staff posted another
+    cast_all(proposal, list(Member.objects.filter(status="active")), choice="yes")
+    proposal = close_at_deadline(proposal)
+    assert proposal.outcome == Proposal.Outcome.PASSED
+    assert proposal.enactment_status == Proposal.Enactment.FAILED
+    assert "cancelled" in proposal.enactment_error or "posted" in proposal.enactment_error
     assert JournalEntry.objects.filter(kind="dividend_run").count() == 1
