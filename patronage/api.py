@@ -2,21 +2,24 @@
 policies, dividend runs and member statements. Serializers check the shape; the services do
 the work and raise InvalidInput (400), Conflict (409), NotAllowed (403)."""
 
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, permissions, renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of
+from coop.api_errors import problem_response
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
+from ledger.models import FiscalPeriod
 from membership.models import Member
 from membership.selectors import member_of
 
-from . import selectors, services
+from . import pdf, rules, selectors, services
 from .models import AllocationPolicy, DividendRun
 from .rules import LEDGER_READ, LEDGER_WRITE
 
@@ -245,8 +248,6 @@ class RunListView(APIView):
     @extend_schema(operation_id="dividend_runs_create", request=RunStartSerializer,
                    responses={202: RunStartedSerializer, **problems(400, 401, 403, 409)})
     def post(self, request):
-        from ledger.models import FiscalPeriod
-
         data = RunStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         period = FiscalPeriod.objects.filter(pk=data.validated_data["period"]).first()
@@ -308,3 +309,92 @@ class RunRerunView(APIView):
     def post(self, request, id: int):
         run = services.dividend_run_rerun(actor=actor_of(request), run=_run(id))
         return Response({"id": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- member statements ----------------------------------------------------------------------
+
+
+class StatementSerializer(serializers.Serializer):
+    period = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    run_id = serializers.IntegerField(allow_null=True)
+    contribution = serializers.CharField()
+    interest_minor = serializers.IntegerField()
+    patronage_minor = serializers.IntegerField()
+    cash_minor = serializers.IntegerField()
+    retained_minor = serializers.IntegerField()
+
+
+class StatementDetailSerializer(StatementSerializer):
+    explanation = serializers.DictField(
+        help_text="interest: the rate, each payment with its days (NL/365) and exact interest, "
+                  "the cap; patronage: the contribution against the class total, the class's "
+                  "share and pool, the cash share.")
+
+
+MEMBER_NUMBER = OpenApiParameter("member_number", OpenApiTypes.INT, OpenApiParameter.PATH)
+PERIOD = OpenApiParameter("period", OpenApiTypes.INT, OpenApiParameter.PATH)
+FORMAT = OpenApiParameter("format", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+                          enum=["json", "pdf"], description="pdf: the PDF statement.")
+
+
+def _statement_member(request, member_number: int) -> Member:
+    """The member whose statements the caller may read: themself, staff, `ledger:read`;
+    another member answers 404 as an unknown number would."""
+    member = Member.objects.select_related("stakeholder_class").filter(
+        member_number=member_number).first()
+    if member is None or not rules.may_read_statement(actor_of(request), member):
+        raise Http404("No such member.")
+    return member
+
+
+class StatementListView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(operation_id="member_statements_list", parameters=[MEMBER_NUMBER],
+                   responses={200: StatementSerializer(many=True), **problems(401, 403, 404)})
+    def get(self, request, member_number: int):
+        member = _statement_member(request, member_number)
+        return Response(StatementSerializer(selectors.member_statements(member), many=True).data)
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets `?format=pdf` and `Accept: application/pdf` through DRF's content negotiation; the
+    view answers the PDF itself, and anything else (a problem) is rendered as JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return renderers.JSONRenderer().render(data)
+
+
+class StatementDetailView(APIView):
+    permission_classes = [CanRead]
+    renderer_classes = [renderers.JSONRenderer, PDFRenderer]
+
+    @extend_schema(operation_id="member_statements_retrieve",
+                   parameters=[MEMBER_NUMBER, PERIOD, FORMAT],
+                   responses={200: StatementDetailSerializer,
+                              (200, "application/pdf"): OpenApiTypes.BINARY,
+                              **problems(401, 403, 404)})
+    def get(self, request, member_number: int, period: int):
+        member = _statement_member(request, member_number)
+        period_row = get_object_or_404(FiscalPeriod, pk=period)
+        statement = selectors.member_statement(member, period_row)
+        if statement.run is None:
+            raise Http404("This period has no posted dividend run yet.")
+        if request.accepted_renderer.format == "pdf":
+            render = pdf.renderer()
+            if render is None:
+                return problem_response(406, "Not acceptable",
+                                        "PDF statements are not available here.",
+                                        code="not_acceptable")
+            response = HttpResponse(render(statement), content_type="application/pdf")
+            response["Content-Disposition"] = (
+                f'attachment; filename="statement-{member_number}-{period_row.end}.pdf"')
+            return response
+        return Response(StatementDetailSerializer(statement.as_dict()).data)

@@ -18,3 +18,10 @@ urlpatterns = [
     path("dividend-runs/<int:id>/rerun/", api.RunRerunView.as_view(),
          name="api-dividend-run-rerun"),
 ]
+
+urlpatterns += [
+    path("members/<int:member_number>/statements/", api.StatementListView.as_view(),
+         name="api-member-statements"),
+    path("members/<int:member_number>/statements/<int:period>/",
+         api.StatementDetailView.as_view(), name="api-member-statement"),
+]
