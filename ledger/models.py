@@ -85,7 +85,9 @@ class JournalEntry(models.Model):
 
 
 class JournalLine(models.Model):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    # Indexed with the id (below), which the balance trigger uses to check an entry once.
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines",
+                              db_index=False)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
     member = models.ForeignKey("membership.Member", null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
@@ -100,7 +102,8 @@ class JournalLine(models.Model):
                            | Q(debit_minor=0, credit_minor__gt=0)),
                 name="line_one_side_positive"),
         ]
-        indexes = [models.Index(fields=["member", "account"])]
+        indexes = [models.Index(fields=["member", "account"]),
+                   models.Index(fields=["entry", "id"], name="ledger_line_entry_id")]
 
     def __str__(self):
         side = f"Dr {self.debit_minor}" if self.debit_minor else f"Cr {self.credit_minor}"
