@@ -5,10 +5,12 @@ change goes through `patronage.services`; what the services wrote is read-only h
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.db.models import Sum
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from coop.admin_base import ReadOnlyAdmin, ServiceSaveMixin
 from coop.errors import ServiceError
@@ -198,10 +200,95 @@ class PayableAdmin(ReadOnlyAdmin):
         return money(obj.amount_minor)
 
 
+class PayForm(forms.Form):
+    paid_on = forms.DateField(help_text="The day the bank paid the batch (YYYY-MM-DD).")
+
+
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(ReadOnlyAdmin):
-    list_display = ["id", "status", "created_at", "paid_on", "entry"]
+    """Gather the open payables into a batch, download it (CSV, SEPA credit transfer), and mark
+    it paid (which posts it) – each through `patronage.services`."""
+
+    list_display = ["id", "status", "created_at", "paid_on", "total", "files"]
     list_filter = ["status"]
+    change_list_template = "admin/patronage/payoutbatch_changelist.html"
+
+    @admin.display(description="Total")
+    def total(self, obj):
+        return money(obj.payables.aggregate(t=Sum("amount_minor"))["t"] or 0)
+
+    @admin.display(description="Files and actions")
+    def files(self, obj):
+        links = [(reverse("admin:patronage_payoutbatch_csv", args=[obj.pk]), "CSV"),
+                 (reverse("admin:patronage_payoutbatch_sepa", args=[obj.pk]), "SEPA XML")]
+        if obj.status == PayoutBatch.Status.OPEN:
+            links.append((reverse("admin:patronage_payoutbatch_pay", args=[obj.pk]),
+                          "Mark paid…"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("gather/", wrap(self.gather_view), name="patronage_payoutbatch_gather"),
+            path("<int:batch_id>/pay/", wrap(self.pay_view), name="patronage_payoutbatch_pay"),
+            path("<int:batch_id>/batch.csv", wrap(self.csv_view),
+                 name="patronage_payoutbatch_csv"),
+            path("<int:batch_id>/sepa.xml", wrap(self.sepa_view),
+                 name="patronage_payoutbatch_sepa"),
+            *super().get_urls(),
+        ]
+
+    def _back(self):
+        return HttpResponseRedirect(reverse("admin:patronage_payoutbatch_changelist"))
+
+    def gather_view(self, request):
+        if request.method != "POST":
+            return self._back()
+        try:
+            batch = services.payout_batch_create(actor=request.user)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Payout batch {batch.pk} gathers "
+                                       f"{batch.payables.count()} payable(s).", messages.SUCCESS)
+        return self._back()
+
+    def pay_view(self, request, batch_id):
+        batch = get_object_or_404(PayoutBatch, pk=batch_id)
+        form = PayForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.payout_batch_pay(actor=request.user, batch=batch,
+                                          paid_on=form.cleaned_data["paid_on"])
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Payout batch {batch.pk} is paid and posted.",
+                                  messages.SUCCESS)
+                return self._back()
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": f"Mark payout batch {batch.pk} paid", "form": form,
+                   "batch": batch}
+        return TemplateResponse(request, "admin/patronage/payoutbatch_pay.html", context)
+
+    def csv_view(self, request, batch_id):
+        batch = get_object_or_404(PayoutBatch, pk=batch_id)
+        response = HttpResponse(services.payout_csv(batch), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="payout-{batch.pk}.csv"'
+        return response
+
+    def sepa_view(self, request, batch_id):
+        batch = get_object_or_404(PayoutBatch, pk=batch_id)
+        try:
+            xml, left_out = services.payout_sepa(batch)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return self._back()
+        response = HttpResponse(xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="payout-{batch.pk}.xml"'
+        if left_out:
+            response["X-Left-Out-Members"] = ",".join(str(x.member_number) for x in left_out)
+        return response
 
 
 @admin.register(PatronageSettings)
