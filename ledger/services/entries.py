@@ -1,7 +1,5 @@
 """Posting and reversing journal entries: the one way anything is written to the books."""
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -14,7 +12,7 @@ from coop.errors import Conflict, InvalidInput, NotAllowed
 from membership.rules import staff_or_none
 
 from ..accounts import CHART
-from ..journal import Line
+from ..journal import Line, entry_payload_hash
 from ..models import Account, FiscalPeriod, JournalEntry, JournalLine
 from ..rules import may_keep_books
 
@@ -71,17 +69,6 @@ def _account_ids(codes: set[str]) -> dict[str, int]:
                                      if c not in found], ignore_conflicts=True)
         found = dict(Account.objects.filter(code__in=codes).values_list("code", "pk"))
     return found
-
-
-def _payload_hash(*, date_: date, description: str, kind: str, lines: Sequence[Line],
-                  reverses_id, proposal_id) -> str:
-    payload = {
-        "date": date_.isoformat(), "description": description, "kind": kind,
-        "lines": [[ln.account, ln.debit_minor, ln.credit_minor, ln.member_id] for ln in lines],
-        "reverses": reverses_id, "proposal": proposal_id,
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _closed_period_on(d: date) -> FiscalPeriod | None:
@@ -143,7 +130,7 @@ def entry_post(*, actor, date: date, description: str, lines: Sequence[Line],
     if unknown:
         raise InvalidInput(f"Unknown account(s): {', '.join(unknown)}.",
                            errors={"lines": [f"No account {code}." for code in unknown]})
-    payload_hash = _payload_hash(date_=date, description=description, kind=kind, lines=lines,
+    payload_hash = entry_payload_hash(date_=date, description=description, kind=kind, lines=lines,
                                  reverses_id=getattr(reverses, "pk", None),
                                  proposal_id=getattr(proposal, "pk", None))
 
