@@ -108,14 +108,25 @@ def dividend_run_cancel(*, actor, run: DividendRun) -> DividendRun:
 # --- computing ------------------------------------------------------------------------------
 
 
+LOSS_COVER_KIND = "loss_cover"  # ledger.services.loss_cover's entries
+
+
 def uncovered_losses_before(period) -> int:
-    """Losses of earlier periods not yet covered (RULES §4 step 1), from the closed periods'
-    surpluses in order (`allocation.uncovered_losses`)."""
-    from ledger.models import FiscalPeriod
+    """Losses of earlier periods not yet covered (RULES §4 step 1): the closed periods'
+    surpluses in order (`allocation.uncovered_losses`), less what the reserve has covered
+    (the ledger's `loss_cover` entries credit Unallocated surplus; a reversal of one counts
+    against it)."""
+    from ledger import accounts
+    from ledger.models import FiscalPeriod, JournalLine
 
     surpluses = (FiscalPeriod.objects.filter(end__lt=period.start, status="closed")
                  .order_by("start").values_list("surplus_minor", flat=True))
-    return allocation.uncovered_losses(s or 0 for s in surpluses)
+    covered = JournalLine.objects.filter(
+        Q(entry__kind=LOSS_COVER_KIND) | Q(entry__reverses__kind=LOSS_COVER_KIND),
+        account__code=accounts.UNALLOCATED_SURPLUS,
+    ).aggregate(c=Sum("credit_minor", default=0), d=Sum("debit_minor", default=0))
+    return allocation.uncovered_losses((s or 0 for s in surpluses),
+                                       covered_minor=covered["c"] - covered["d"])
 
 
 def run_inputs(period, *, policy) -> tuple[allocation.Inputs, dict[int, int]]:

@@ -236,3 +236,30 @@ def test_an_approval_whose_run_was_superseded_fails_and_the_close_stands(
     assert proposal.enactment_status == Proposal.Enactment.FAILED
     assert "cancelled" in proposal.enactment_error or "posted" in proposal.enactment_error
     assert JournalEntry.objects.filter(kind="dividend_run").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_loss_carried_forward_less_what_the_reserve_covered(django_capture_on_commit_callbacks):
+    from ledger.journal import Line
+    from ledger.services import entry_post
+    from patronage.services import uncovered_losses_before
+    from tests.ledger.factories import BOOKKEEPER
+
+    klass = StakeholderClassFactory(slug="workers", share_price_minor=0, min_shares=1,
+                                    max_shares=1)
+    member = imported(1, klass, date(2023, 1, 1), 1)
+    make_policy(effective_from=date(2023, 1, 1), class_shares_bp={"workers": 10000})
+    closed_period(date(2023, 1, 1), date(2023, 12, 31), expenses=3_000)  # a loss of 3,000
+    services.contribution_record(actor=PATRONAGE_JOB, member=member, date=date(2024, 5, 5),
+                                 quantity="1", external_id="a")
+    second = closed_period(date(2024, 1, 1), date(2024, 12, 31), revenue=10_000)
+    assert uncovered_losses_before(second) == 3_000
+    # The reserve covers 1,000 of it (the ledger's loss_cover posts this entry).
+    entry_post(actor=BOOKKEEPER, date=date(2025, 2, 1), kind="loss_cover",
+               description="Loss covered", idempotency_key="cover:1",
+               lines=[Line(accounts.RESERVE, debit_minor=1_000),
+                      Line(accounts.UNALLOCATED_SURPLUS, credit_minor=1_000)])
+    assert uncovered_losses_before(second) == 2_000
+    run = computed(second, django_capture_on_commit_callbacks)
+    assert (run.surplus_minor, run.uncovered_losses_minor, run.distributable_minor) == (
+        10_000, 2_000, 8_000)
