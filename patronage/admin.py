@@ -32,8 +32,21 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(help_text="CSV: member_number, date, quantity, external_id.")
 
 
+class ContributionForm(forms.ModelForm):
+    class Meta:
+        model = Contribution
+        fields = ["member", "date", "quantity", "external_id"]
+        help_texts = {"external_id": "Unique: what the contribution is called where it comes "
+                                     "from (a shift, an invoice...). Entering it again adds "
+                                     "nothing."}
+
+
 @admin.register(Contribution)
-class ContributionAdmin(ReadOnlyAdmin):
+class ContributionAdmin(ServiceSaveMixin, ReadOnlyAdmin):
+    """Contributions are never edited: staff add one (through the service, source `staff`) or
+    import a file; a correction is a new contribution in an open period."""
+
+    form = ContributionForm
     list_display = ["id", "member", "date", "quantity", "measure", "source", "external_id"]
     list_filter = ["source"]
     search_fields = ["member__member_number__exact", "external_id"]
@@ -41,6 +54,16 @@ class ContributionAdmin(ReadOnlyAdmin):
     list_select_related = ["member"]
     raw_id_fields = ["member"]
     change_list_template = "admin/patronage/contribution_changelist.html"
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser or request.user.has_perm("patronage.add_contribution")
+
+    def save_by_service(self, request, obj, form, change):
+        data = form.cleaned_data
+        recorded = services.contribution_record(
+            actor=request.user, member=data["member"], date=data["date"],
+            quantity=data["quantity"], external_id=data["external_id"])
+        obj.pk = recorded.contribution.pk
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
