@@ -74,6 +74,41 @@ MEASURE = """
 }
 """
 
+# Each word of an element's text (a hyphen may end a line: its parts count as words), with the
+# number of lines it is drawn on: 1 when whole, 2 when a line break cuts it.
+WORD_LINES = """
+(el) => {
+  const out = [];
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const re = /[^\\s\u00ad-]+/g;
+    let m;
+    while ((m = re.exec(node.data))) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      let rects = Array.from(range.getClientRects()).filter((r) => r.width > 0.5);
+      // After a soft hyphen Chromium gives the hyphen it draws at the line's end to the next
+      // word: that sliver is the break the soft hyphen allows, not a cut in the word.
+      if (node.data[m.index - 1] === "\u00ad" && rects.length > 1 && rects[0].width < 8) {
+        rects = rects.slice(1);
+      }
+      const tops = new Set(rects.map((r) => Math.round(r.top)));
+      out.push([m[0], tops.size]);
+    }
+  }
+  return out;
+}
+"""
+
+
+def words_cut(locator) -> list[str]:
+    """The words of the elements `locator` matches that a line break cuts in two."""
+    cut = []
+    for i in range(locator.count()):
+        cut += [word for word, lines in locator.nth(i).evaluate(WORD_LINES) if lines > 1]
+    return cut
+
 
 def problems(page, root: str = "main") -> dict:
     return page.evaluate(MEASURE, root)

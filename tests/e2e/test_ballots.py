@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from governance.models import Ballot
 
 from .conftest import DESKTOP, PHONE
-from .layout import assert_fits
+from .layout import WORD_LINES, assert_fits
 from .test_result_layout import open_vote, sign_in, two_classes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,27 +20,6 @@ LONG_OPTIONS = [
     "Internationalisation of the cooperative's representational photography",
     "Bob",
 ]
-
-# Each word of the element's text, with the number of lines it is drawn on (1 when whole).
-WORD_LINES = """
-(el) => {
-  const out = [];
-  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const re = /\\S+/g;
-    let m;
-    while ((m = re.exec(node.data))) {
-      const range = document.createRange();
-      range.setStart(node, m.index);
-      range.setEnd(node, m.index + m[0].length);
-      const tops = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
-      out.push([m[0], tops.size]);
-    }
-  }
-  return out;
-}
-"""
-
 
 def test_an_approval_ballot_on_a_phone(new_page, console):
     workers, _ = two_classes()

@@ -15,7 +15,7 @@ from tests.membership.factories import (
     make_member,
 )
 
-from .conftest import PHONE
+from .conftest import DESKTOP, PHONE
 from .layout import assert_fits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -124,3 +124,23 @@ def test_the_menu_takes_at_most_two_rows(new_page, console, who):
         assert target.bounding_box()["height"] >= 44
         assert target.bounding_box()["width"] >= 44
     assert console.errors == []
+
+
+def test_the_menu_says_members_directory_in_full_on_a_desktop(new_page):
+    user = UserFactory(email="ada@example.org")
+    make_member(stakeholder_class=photographers(), user=user)
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, user.email)
+    link = page.get_by_role("link", name="Members directory")
+    assert " ".join(link.inner_text().split()) == "Members directory"
+    # A space that shows: the menu item is a flex box, which would drop a plain leading space.
+    space = link.locator(".wide-only").evaluate("""span => {
+      const range = document.createRange();
+      range.setStart(span.firstChild, 0);
+      range.setEnd(span.firstChild, 1);
+      return range.getBoundingClientRect().width;
+    }""")
+    assert space > 2
+    page.set_viewport_size(PHONE)
+    assert link.inner_text() == "Members"
+    expect(link).to_have_accessible_name("Members directory")

@@ -16,7 +16,7 @@ from tests.governance.helpers import close, ensure_categories, free_class
 from tests.membership.factories import UserFactory, make_member
 
 from .conftest import DESKTOP, PHONE
-from .layout import assert_fits
+from .layout import assert_fits, words_cut
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -86,7 +86,7 @@ def test_a_ranked_result_fits_the_screen(new_page, console, viewport):
         # The one box that scrolls is the rounds table, and it tells so.
         assert len(found["scrollers"]) == 1
         assert rounds.evaluate("box => box.scrollWidth > box.clientWidth")
-        expect(page.get_by_text("The table scrolls sideways")).to_be_visible()
+        expect(page.get_by_text("scroll the table sideways")).to_be_visible()
         # Scrolled to its end, the last column is inside the box: no column is cut off.
         rounds.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
         box = rounds.bounding_box()
@@ -97,6 +97,8 @@ def test_a_ranked_result_fits_the_screen(new_page, console, viewport):
         assert first["x"] >= box["x"] - 1
     else:
         assert found["scrollers"] == []  # at 1280 px the rounds table fits as it is
+    # Long option names wrap between words in the headers, never inside one.
+    assert words_cut(page.locator("table.rounds thead th")) == []
     # Every chart label is whole or, when shortened, carries the full name as its tooltip.
     labels = page.locator("svg.chart text.bar-label")
     expect(labels).to_have_count(5)
