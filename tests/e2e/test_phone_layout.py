@@ -56,6 +56,12 @@ def test_the_landing_page_class_table_fits(new_page, console):
     assert found["scrollers"] == []  # it fits: nothing to scroll sideways
     row = table.get_by_role("row", name=re.compile("^Clients"))
     expect(row).to_contain_text("2,500.00")
+    # Laid out as cards, it is still a table to a screen reader: Chromium's accessibility tree
+    # keeps its rows, row headers and cells (CSS display alone must not drop them).
+    tree = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")
+    roles = [node["role"]["value"] for node in tree["nodes"] if not node.get("ignored")]
+    assert roles.count("row") == 3 and roles.count("rowheader") == 2
+    assert roles.count("cell") == 6 and roles.count("columnheader") == 4
     assert console.errors == []
 
 
