@@ -1,15 +1,20 @@
 """The figures the result page shows (issue #8 item 19): percentages cut to one decimal, next
 to the exact fraction that decides, and the class share the page recomputes exactly matching
-the one the tally stored (truncated). Worked examples and Hypothesis properties; no database."""
+the one the tally stored (truncated). Worked examples and Hypothesis properties; and the page's
+queries do not grow with the number of classes."""
 
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance import tally
+from governance import services, tally
 from governance.views.results import _bars, _plain, _share
+from tests.governance.helpers import close, members, voting
 
 
 def test_worked_examples():
@@ -60,3 +65,21 @@ def test_the_chart_leaves_room_for_every_value(rows):
         assert bar["width"] >= 0 and len(bar["short"]) <= 38
         # The value's text (9 units a character at most) ends inside the chart.
         assert bar["value_x"] + len(bar["value"]) * 9 <= chart["width"]
+
+
+@pytest.mark.django_db
+def test_the_result_page_costs_the_same_queries_for_one_class_or_four(client):
+    """The class names come in one query, whatever the number of classes."""
+    counts = []
+    for n, slugs in enumerate((["workers"], ["users", "clients", "staff", "friends"])):
+        voters = [m for slug in slugs for m in members(2, f"{slug}{n}")]
+        p = voting(author=voters[0])
+        for m in voters:
+            services.ballot_cast(proposal=p, member=m, choice="yes")
+        close(p)
+        client.force_login(voters[0].user)
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(f"/governance/proposals/{p.pk}/result/").content.decode()
+        assert html.count('<th scope="row">') >= len(slugs) + 3  # classes and totals rows
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
