@@ -26,7 +26,7 @@ def test_the_approval_ballot_is_a_fieldset_with_a_label_for_each_box(client, cre
                         .content.decode())
     fieldset = re.search(r'<fieldset class="approval"[^>]*>(.*?)</fieldset>', html, re.S)
     assert fieldset, html
-    assert 'aria-describedby="approvals-help"' in fieldset.group()
+    assert '<fieldset class="approval" aria-describedby="approvals-help">' in fieldset.group()
     inner = fieldset.group(1)
     assert re.search(r"^\s*<legend>The options you approve</legend>", inner)
     assert 'id="approvals-help">Approve as many as you like' in inner
@@ -47,7 +47,8 @@ def test_a_bad_approval_shows_its_error_inside_the_fieldset(client, crew):
     assert response.status_code == 400
     fieldset = re.search(r'<fieldset class="approval".*?</fieldset>', response.content.decode(),
                          re.S).group()
-    assert 'class="errorlist' in fieldset
+    assert '<ul class="errorlist" id="id_approvals_error">' in fieldset
+    assert 'aria-describedby="approvals-help id_approvals_error"' in fieldset  # read with it
 
 
 def test_the_ranked_ballot_without_javascript_keeps_its_own_help(client, crew):
