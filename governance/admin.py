@@ -24,7 +24,8 @@ from .models import (
 
 @admin.register(Category)
 class CategoryAdmin(ServiceSaveMixin, admin.ModelAdmin):
-    list_display = ["slug", "name", "min_quorum_percent", "min_threshold", "min_voting_hours"]
+    list_display = ["slug", "name", "min_quorum_percent", "min_threshold", "min_discussion_hours",
+                    "min_voting_hours"]
 
     def get_readonly_fields(self, request, obj=None):
         # Proposals and the API know a category by its slug.

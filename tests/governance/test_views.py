@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from governance import services
 from governance.models import Ballot, BallotRevision, Comment, Proposal, SecretBallot
-from tests.governance.factories import TEST_JOB
+from tests.governance.factories import TEST_JOB, discussion_over
 from tests.governance.helpers import close, csv_url, members, option_ids, proposal, voting
 from tests.membership.factories import (
     UserFactory,
@@ -557,7 +557,7 @@ def test_result_page_approval_winners(client, crew):
 
 
 def proposal_data(**overrides):
-    closes = timezone.localtime() + timedelta(days=5)
+    closes = timezone.localtime() + timedelta(days=6)  # general: 48 h discussion + 72 h voting
     data = {
         "title": "Open a shop", "body": "A small shop in town.", "category": "",
         "method": "yes_no", "tally_mode": "member", "threshold": "", "quorum_percent": "",
@@ -633,6 +633,13 @@ def test_author_submits_opens_and_others_cannot(client, crew):
     assert p.status == "discussion"
     assert as_user(client, crew[1].user).post(
         f"/governance/proposals/{p.pk}/open/").status_code == 404
+    # The discussion has just begun: the author may not open the vote yet (RULES §2).
+    html = page_text(_act(as_user(client, crew[0].user), p, "open"))
+    assert "The discussion period (48 hours for the general category) runs until" in html
+    assert "Only staff or a partner key with governance:write may open it earlier." in html
+    p.refresh_from_db()
+    assert p.status == "discussion"
+    discussion_over(p)
     html = page_text(_act(as_user(client, crew[0].user), p, "open"))
     assert "Voting is open: 3 members may vote." in html
     p.refresh_from_db()
