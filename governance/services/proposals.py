@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from membership.models import Member, StakeholderClass
@@ -113,8 +114,9 @@ def _floors(category: Category) -> dict:
 
 
 def _when(moment: datetime) -> str:
-    """A moment in a message: in the cooperative's time zone, to the minute."""
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    """A moment in a message: in the cooperative's time zone and the site's date format."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 def _hours(hours: int) -> str:

@@ -591,15 +591,14 @@ def test_a_member_makes_a_proposal_and_a_draft(client, crew):
         ({"threshold": "3/2"}, "threshold"),
         ({"threshold": "majority"}, "needs at least 2/3"),
         ({"method": "ranked", "options": "Only one"}, "at least two options"),
-        ({"method": "approval", "options": "A\nB", "tally_mode": "concurrent"},
-         "one member, one vote"),
+        ({"method": "approval", "options": "A\nB", "seats": "2"}, "Seats must be from 1 to 1"),
     ],
 )
 def test_service_errors_show_on_the_form_and_store_nothing(client, crew, overrides, message):
     from governance.models import Category
 
     bylaws = Category.objects.get(slug="bylaws")
-    closes = timezone.localtime() + timedelta(days=20)
+    closes = timezone.localtime() + timedelta(days=7 + 14 + 1)  # discussion + voting floors
     data = proposal_data(category=bylaws.pk, closes_at=closes.strftime("%Y-%m-%dT%H:%M"),
                          **overrides)
     response = as_user(client, crew[0].user).post(NEW, data)

@@ -57,7 +57,8 @@ def test_the_page_shows_the_current_text_and_deadline(client, crew):
     # The rules are not on the form: they were fixed at creation.
     for absent in ('name="method"', 'name="quorum_percent"', 'name="options"', 'name="category"'):
         assert absent not in html
-    assert "category needs a voting period of at least 72 hours" in html
+    # The proposal's own floors, copied from its category when it was made.
+    assert "This proposal needs a voting period of at least 72 hours" in html
 
 
 def test_the_detail_page_links_to_the_editor_only_for_who_may_edit(client, crew):
