@@ -260,6 +260,15 @@ def test_a_due_vote_that_cannot_open_is_unscheduled_and_the_reason_audited():
     assert len(audit(proposal, "proposal.scheduled_opening_failed")) == 1
 
 
+@pytest.mark.django_db
+def test_the_job_costs_one_query_when_nothing_is_due(django_assert_num_queries):
+    for _ in range(3):
+        fresh(opens_at=timezone.now() + timedelta(hours=50))
+    fresh()
+    with django_assert_num_queries(1):
+        assert services.open_due_votes(actor=tasks.OPEN_DUE_VOTES) == []
+
+
 def test_the_beat_schedule_runs_the_opening_job_every_minute():
     schedule = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     assert schedule["governance.tasks.open_due_votes"] == 60.0
