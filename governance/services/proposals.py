@@ -169,14 +169,14 @@ def _check_schedule(
         raise InvalidInput(" ".join(m for ms in errors.values() for m in ms), errors=errors)
 
 
-def _check_proposal_schedule(proposal: Proposal, now: datetime, *, closes_at=None,
-                             opens_at=None) -> None:
+def _check_proposal_schedule(proposal: Proposal, now: datetime) -> None:
+    """The proposal's deadline and scheduled opening against its own (copied) floors."""
     _check_schedule(
         discussion_hours=proposal.min_discussion_hours,
         voting_hours=proposal.min_voting_hours,
         category_name=proposal.category.slug,
-        closes_at=closes_at or proposal.closes_at,
-        opens_at=opens_at,
+        closes_at=proposal.closes_at,
+        opens_at=proposal.opens_at,
         discussion_from=proposal.discussion_at or now,
         now=now,
     )
@@ -310,7 +310,7 @@ def proposal_update(
         proposal.closes_at = closes_at or proposal.closes_at
         if opens_at is not UNCHANGED:
             proposal.opens_at = opens_at
-        _check_proposal_schedule(proposal, timezone.now(), opens_at=proposal.opens_at)
+        _check_proposal_schedule(proposal, timezone.now())
     if not proposal.title or not proposal.body:
         raise InvalidInput("The proposal needs a title and a text.")
     if enacts is not None:
@@ -331,7 +331,7 @@ def proposal_submit(*, proposal: Proposal, actor) -> Proposal:
     proposal.status = Proposal.Status.DISCUSSION
     proposal.discussion_at = timezone.now()
     # The discussion begins now: the deadline (and a scheduled opening) must leave room for it.
-    _check_proposal_schedule(proposal, proposal.discussion_at, opens_at=proposal.opens_at)
+    _check_proposal_schedule(proposal, proposal.discussion_at)
     proposal.save(update_fields=["status", "discussion_at"])
     _audit(proposal, "proposal.discussion", actor)
     return proposal
@@ -350,7 +350,7 @@ def proposal_withdraw(*, proposal: Proposal, actor) -> Proposal:
     return proposal
 
 
-def _opening_too_early(proposal: Proposal, actor, reason: str, now: datetime) -> str:
+def _opening_too_early(proposal: Proposal, actor, reason: str) -> str:
     """Before the discussion period has run, voting opens only with a reason given by staff or
     a `governance:write` key (RULES §2): the reason kept, else a 409 that says when and who."""
     ends = proposal.discussion_ends_at
@@ -397,11 +397,11 @@ def proposal_open(
         )
     early_reason = ""
     if not rules.discussion_has_run(proposal, now):
-        early_reason = _opening_too_early(proposal, actor, reason, now)
+        early_reason = _opening_too_early(proposal, actor, reason)
     if proposal.closes_at - now < timedelta(hours=proposal.min_voting_hours):
         message = (
             f"The {proposal.category.slug} category needs a voting period of at least "
-            f"{_hours(proposal.min_voting_hours)}: set closes_at later."
+            f"{_hours(proposal.min_voting_hours)}: move the closing time later first."
         )
         raise InvalidInput(message, errors={"closes_at": [message]})
     _enactment_check_at_open(proposal)

@@ -264,3 +264,22 @@ def test_staff_open_early_from_the_admin_with_a_reason(staff_client):
     page = html_of(staff_client.get(reverse("admin:governance_proposal_change",
                                             args=[proposal.pk])))
     assert "Urgent: the lease ends." in page
+
+
+def test_the_author_schedules_the_opening_on_the_edit_page(client):
+    author = active_members(1)[0]
+    proposal = make_proposal(author=author, discussed=False, closes_in=timedelta(days=6))
+    client.force_login(author.user)
+    url = f"/governance/proposals/{proposal.pk}/edit/"
+    html = html_of(client.get(url))
+    assert 'name="opens_at"' in html and "after its discussion period ends" in html
+    data = {"title": proposal.title, "body": proposal.body,
+            "closes_at": timezone.localtime(proposal.closes_at).strftime(FIELD)}
+    too_soon = (timezone.localtime() + timedelta(hours=5)).strftime(FIELD)
+    refused = client.post(url, {**data, "opens_at": too_soon})
+    assert refused.status_code == 400
+    assert "48 hours of discussion first" in html_of(refused)
+    later = timezone.localtime() + timedelta(hours=60)
+    assert client.post(url, {**data, "opens_at": later.strftime(FIELD)}).status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.opens_at == later.replace(second=0, microsecond=0)
