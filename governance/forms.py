@@ -138,8 +138,6 @@ class ProposalForm(forms.Form):
             category = self.chosen_category() if "category" in self.fields else None
             self.fields["closes_at"].help_text = (
                 f"{category_floors(category)} {zone}" if category else zone)
-        if "opens_at" in self.fields:
-            self.fields["opens_at"].help_text += f" In the time zone {self.time_zone}."
 
     def chosen_category(self) -> Category | None:
         """The category the page shows as chosen (sent, else the initial one), for the help

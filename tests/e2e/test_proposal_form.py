@@ -10,7 +10,7 @@ from governance.models import Category, Proposal
 from tests.governance.helpers import ensure_categories
 from tests.membership.factories import StakeholderClassFactory, UserFactory, make_member
 
-from .conftest import DESKTOP
+from .conftest import DESKTOP, SCREENSHOTS
 from .test_governance_journey import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -51,6 +51,8 @@ def test_the_form_follows_the_method_and_the_category_and_leads_to_its_errors(ne
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Title: This field is required.")
     expect(page.get_by_label("Options (one per line)")).to_be_visible()  # still a ranked vote
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "proposal-form-errors.png"), full_page=True)
     summary.get_by_role("link", name="Title: This field is required.").click()
     expect(page).to_have_url("/governance/proposals/new/#id_title")
     page.get_by_label("Title").fill("Elect the board")

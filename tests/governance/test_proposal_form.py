@@ -283,3 +283,18 @@ def test_the_author_schedules_the_opening_on_the_edit_page(client):
     assert client.post(url, {**data, "opens_at": later.strftime(FIELD)}).status_code == 302
     proposal.refresh_from_db()
     assert proposal.opens_at == later.replace(second=0, microsecond=0)
+
+
+def test_the_list_says_until_when_a_proposal_is_discussed_and_when_voting_opens(client):
+    author = active_members(1)[0]
+    opens = timezone.now() + timedelta(hours=50)
+    proposal = make_proposal(author=author, discussed=False, closes_in=timedelta(days=6),
+                             opens_at=opens, title="Scheduled one")
+    client.force_login(author.user)
+    html = html_of(client.get("/governance/", {"show": "discussion"}))
+    local = timezone.localtime
+    assert (f"In discussion until at least <time datetime=\"{proposal.discussion_ends_at:%Y-%m-%dT}"
+            in html)
+    assert f"{local(proposal.discussion_ends_at):%-d %b %Y, %H:%M}</time>" in html
+    assert f"voting opens <time datetime=\"{opens:%Y-%m-%dT}" in html
+    assert f"{local(opens):%-d %b %Y, %H:%M}</time>" in html
