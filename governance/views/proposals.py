@@ -230,7 +230,8 @@ def _edit_page(request, proposal: Proposal, form, *, frozen: str = "", status: i
     return render(
         request,
         "governance/proposal_edit.html",
-        {"form": form, "proposal": proposal, "frozen": frozen},
+        {"form": form, "proposal": proposal, "frozen": frozen,
+         "errors": form.error_summary() if form.is_bound else []},
         status=status,
     )
 

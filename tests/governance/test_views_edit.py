@@ -152,7 +152,9 @@ def test_bad_input_shows_the_field_error_and_changes_nothing(
     response = signed_in(client, crew[0].user).post(edit_url(p), data)
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Nothing was saved: correct the fields marked below." in html
+    # In the summary at the top, named by the field's label and linked to it, and beside it.
+    assert "Nothing was saved: one thing needs correcting" in html
+    assert f'<a href="#id_{field}">' in html
     assert message in html
     assert f'id="id_{field}_error"' in html  # the error sits with (and describes) its field
     assert 'id="id_closes_at_helptext"' in html  # the category's minimum, still explained
