@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from coop.actors import CLOSE_DUE_VOTES
 from governance import services
 from governance.models import Ballot, Category, Proposal
-from tests.governance.factories import TEST_JOB
+from tests.governance.factories import TEST_JOB, discussion_began
 from tests.membership.factories import StakeholderClassFactory, UserFactory, make_member
 
 from .conftest import DESKTOP, PHONE, SCREENSHOTS
@@ -42,10 +42,10 @@ def open_vote(author, **rules) -> Proposal:
     general, _ = Category.objects.get_or_create(
         slug="general",
         defaults={"name": "General", "min_quorum_percent": 10, "min_threshold": "majority",
-                  "min_voting_hours": 72},
+                  "min_discussion_hours": 48, "min_voting_hours": 72},
     )
     proposal = services.proposal_create(actor=TEST_JOB,
-        category=general,
+        category=general, now=discussion_began(general),
         author=author, closes_at=timezone.now() + timedelta(days=4), **rules)
     return services.proposal_open(actor=TEST_JOB, proposal=proposal)
 
