@@ -314,3 +314,21 @@ def test_the_registers_payment_through_the_members_api_posts(world):
     assert FiscalPeriod.objects.count() == 0
     membership_services.member_exit(member=member, actor=REGISTRAR)
     assert selectors.reconciliation().ok
+
+
+def test_open_books_and_capital_account_cost_fixed_queries(world, django_assert_max_num_queries):
+    client = world.client("member")
+    paths = [f"{API}/ledger/accounts/", f"{API}/ledger/balance-sheet/?date=2026-01-01",
+             f"{API}/members/{world.member.member_number}/capital-account/"]
+    counts = {}
+    for path in paths:
+        client.get(path)
+        with django_assert_max_num_queries(10) as captured:
+            assert client.get(path).status_code == 200
+        counts[path] = len(captured.captured_queries)
+    for i in range(15):
+        post(100 + i, on=date(2025, 1, 1 + i), credit=accounts.SHARE_CAPITAL,
+             member_id=world.member.pk)
+    for path in paths:
+        with django_assert_max_num_queries(counts[path]):
+            assert client.get(path).status_code == 200
