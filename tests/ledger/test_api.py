@@ -332,3 +332,20 @@ def test_open_books_and_capital_account_cost_fixed_queries(world, django_assert_
     for path in paths:
         with django_assert_max_num_queries(counts[path]):
             assert client.get(path).status_code == 200
+
+
+def test_a_share_payment_dated_in_a_closed_period_is_a_409_and_writes_nothing(world,
+                                                                              time_machine):
+    time_machine.move_to(date(2025, 2, 1), tick=True)
+    member = make_member(shares=2)
+    period = make_period()
+    time_machine.move_to(date(2026, 1, 10), tick=True)
+    services.period_close(actor=BOOKKEEPER, period=period)
+    response = world.client("key_members").post(
+        f"{API}/members/{member.member_number}/share-payments/",
+        {"amount_minor": 5000, "paid_on": "2025-12-01"}, format="json")
+    body = assert_problem(response, 409, "paid_on")
+    assert "closed fiscal period 2025-01-01 – 2025-12-31" in body["detail"]
+    member.refresh_from_db()
+    assert member.paid_minor == 0
+    assert selectors.member_capital_balance(member.pk) == 0
