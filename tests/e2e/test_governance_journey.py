@@ -16,19 +16,9 @@ from tests.governance.factories import TEST_JOB, discussion_began
 from tests.membership.factories import StakeholderClassFactory, UserFactory, make_member
 
 from .conftest import DESKTOP, PHONE, SCREENSHOTS
+from .helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery"  # UserFactory's
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
 
 def electorate(n: int):
     workers = StakeholderClassFactory(slug="workers", name="Workers", share_price_minor=0,

@@ -11,7 +11,7 @@ from tests.governance.helpers import ensure_categories
 from tests.membership.factories import StakeholderClassFactory, UserFactory, make_member
 
 from .conftest import DESKTOP, SCREENSHOTS
-from .test_governance_journey import sign_in
+from .helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
