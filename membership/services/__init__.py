@@ -23,6 +23,8 @@ from .exits import (  # noqa: F401
     ExitResult,
     _check_exit_date,
     member_exit,
+    redemptions_make_payable,
+    redemptions_mark_paid,
 )
 from .imports import (  # noqa: F401
     member_import,

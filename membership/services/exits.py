@@ -10,7 +10,7 @@ from django.utils import timezone
 from coop.audit import audit_record
 from coop.errors import Conflict, InvalidInput
 
-from .. import rules
+from .. import hooks, rules
 from ..models import (
     Member,
     Redemption,
@@ -76,6 +76,7 @@ def member_exit(*, member: Member, actor, reason: str = "",
     today = timezone.localdate()
     on = on or today
     _check_exit_date(member, on, today)
+    hooks.movement_check(hooks.EXIT, on, field="exited_on")
     certificates = list(ShareCertificate.objects.filter(member=member,
                                                         status=ShareCertificate.Status.ISSUED))
     for certificate in certificates:
@@ -98,4 +99,50 @@ def member_exit(*, member: Member, actor, reason: str = "",
                                      "certificates": [c.certificate_number for c in certificates],
                                      **({"imported": True, "redemption_status": redemption_status}
                                         if imported else {})})
+    hooks.movement_recorded(hooks.Movement(kind=hooks.EXIT, member=member, on=on,
+                                           amount_minor=redemption.amount_minor,
+                                           redemption=redemption, imported=imported),
+                            actor=actor)
     return ExitResult(member=member, redemption=redemption)
+
+
+@transaction.atomic
+def redemptions_make_payable(*, on: date, actor) -> list[Redemption]:
+    """The redemptions requested by exits up to `on` become payable (RULES.md §3: at the close
+    of the exit's period; the ledger's `period_close` calls this and posts each one)."""
+    _require(rules.may_manage_register(actor),
+             "Only staff, a members:write key or a system job make redemptions payable.")
+    redemptions = list(Redemption.objects.select_related("member")
+                       .filter(status=Redemption.Status.REQUESTED, requested_on__lte=on)
+                       .order_by("pk"))
+    for redemption in redemptions:
+        redemption.status = Redemption.Status.PAYABLE
+    Redemption.objects.bulk_update(redemptions, ["status"])
+    for redemption in redemptions:
+        audit_record(action="redemption.payable", object_type="member",
+                     object_id=redemption.member.member_number, actor=actor,
+                     facts={"redemption": redemption.pk, "amount_minor": redemption.amount_minor,
+                            "on": on.isoformat()})
+    return redemptions
+
+
+@transaction.atomic
+def redemptions_mark_paid(*, redemption_ids, on: date, actor) -> int:
+    """Payable redemptions paid in a payout batch (RULES.md §3: `paid` with the batch; the
+    patronage app posts the payment Dr Redemptions payable / Cr Bank and calls this)."""
+    _require(rules.may_manage_register(actor),
+             "Only staff, a members:write key or a system job mark redemptions paid.")
+    ids = sorted(set(redemption_ids))
+    payable = list(Redemption.objects.select_related("member").filter(
+        pk__in=ids, status=Redemption.Status.PAYABLE).order_by("pk"))
+    if len(payable) != len(ids):
+        raise Conflict("Only payable redemptions can be marked paid.")
+    for redemption in payable:
+        redemption.status = Redemption.Status.PAID
+    Redemption.objects.bulk_update(payable, ["status"])
+    for redemption in payable:
+        audit_record(action="redemption.paid", object_type="member",
+                     object_id=redemption.member.member_number, actor=actor,
+                     facts={"redemption": redemption.pk, "amount_minor": redemption.amount_minor,
+                            "on": on.isoformat()})
+    return len(payable)
