@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import pages
+
+urlpatterns = [
+    path("books/", pages.open_books, name="open-books"),
+]
