@@ -1,26 +1,30 @@
-"""The money pages members read: the open books and "My money" (with the statement's CSV and
-PDF). They read through `patronage.books` and the selectors, with query counts pinned in tests,
-and write nothing.
-
-Kept apart from `views.py` (the staff pages of contributions, runs and payouts) because they
-serve a different reader: every member, never another member's figures.
+"""The money pages: the open books and "My money" (with the statement's CSV and PDF) that
+members read, and the staff pages of dividend runs (start, watch the progress by htmx polling,
+cancel, approve). Reads go through `patronage.books` and the selectors, with query counts
+pinned in tests; writes only through `patronage.services`.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
 
 from coop.charts import Series, bar_chart, line_chart
+from coop.errors import ServiceError
 from coop.models import Cooperative
 from ledger import rules as ledger_rules
 from ledger.models import FiscalPeriod
 from membership import selectors as membership_selectors
 from membership.models import Member
 
-from . import books
+from . import books, rules, services
+from .models import DividendRun
 
 
 def _member_of(user) -> Member | None:
@@ -104,3 +108,100 @@ def open_books(request):
     sheet, trial = books.books_on(on, chart)
     context.update(sheet=sheet, trial=trial)
     return render(request, "patronage/open_books.html", context)
+
+
+# --- staff: dividend runs ------------------------------------------------------------------
+
+
+def _staff_only(request) -> bool:
+    return rules.may_write(request.user)
+
+
+@login_required
+def runs(request):
+    """The periods with their runs, and the form that starts a run of a closed period."""
+    if not _staff_only(request):
+        raise Http404
+    periods = list(FiscalPeriod.objects.order_by("-start"))
+    all_runs = list(DividendRun.objects.order_by("-pk"))
+    by_period: dict[int, list[DividendRun]] = {}
+    for run in all_runs:
+        by_period.setdefault(run.period_id, []).append(run)
+    rows = [{"period": p, "label": _period_label(p), "runs": by_period.get(p.pk, []),
+             "posted": any(r.status == DividendRun.Status.POSTED for r in by_period.get(p.pk, []))}
+            for p in periods]
+    startable = [row for row in rows
+                 if row["period"].status == FiscalPeriod.Status.CLOSED and not row["posted"]]
+    return render(request, "patronage/runs.html", {
+        "rows": rows, "startable": startable, "currency": Cooperative.current().currency})
+
+
+@login_required
+@require_POST
+def run_start(request):
+    if not _staff_only(request):
+        raise Http404
+    wanted = request.POST.get("period", "")
+    period = FiscalPeriod.objects.filter(pk=wanted).first() if wanted.isdigit() else None
+    if period is None:
+        messages.error(request, "Choose a closed period to compute.")
+        return redirect("runs")
+    try:
+        run = services.dividend_run_start(actor=request.user, period=period)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("runs")
+    messages.success(request, f"Run {run.pk} started for {_period_label(period)}.")
+    return redirect("run", run_id=run.pk)
+
+
+def _run_context(run: DividendRun) -> dict:
+    currency = Cooperative.current().currency
+    pools = []
+    if run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.POSTED):
+        total = run.distributable_minor or 0
+        pools = [("Interest on capital", run.interest_minor), ("Indivisible reserve",
+                 run.reserves_minor), ("Commons fund", run.commons_minor),
+                 ("Patronage", run.patronage_minor)]
+        pools = [(name, amount, total) for name, amount in pools]
+    return {"run": run, "currency": currency, "pools": pools,
+            "label": _period_label(run.period),
+            "class_pools": sorted((run.class_pools or {}).items())}
+
+
+@login_required
+def run_detail(request, run_id: int):
+    """A run's progress (the status card polls itself by htmx until the run has finished), its
+    pools with their arithmetic, and the actions its status allows."""
+    if not _staff_only(request):
+        raise Http404
+    run = get_object_or_404(DividendRun.objects.select_related("period", "policy"), pk=run_id)
+    context = _run_context(run)
+    htmx = getattr(request, "htmx", None)
+    template = "patronage/run.html"
+    if htmx and not htmx.history_restore_request:
+        template += "#status"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@login_required
+@require_POST
+def run_action(request, run_id: int, action: str):
+    if not _staff_only(request):
+        raise Http404
+    run = get_object_or_404(DividendRun, pk=run_id)
+    act = {"cancel": services.dividend_run_cancel, "approve": services.dividend_run_approve,
+           "rerun": services.dividend_run_rerun}.get(action)
+    if act is None:
+        raise Http404
+    try:
+        run = act(actor=request.user, run=run)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        done = {"cancel": "cancelled", "approve": "approved and posted",
+                "rerun": "started again"}[action]
+        messages.success(request, f"Run {run.pk} {done}.")
+    return redirect("run", run_id=run.pk)

@@ -4,4 +4,8 @@ from . import pages
 
 urlpatterns = [
     path("books/", pages.open_books, name="open-books"),
+    path("books/runs/", pages.runs, name="runs"),
+    path("books/runs/start/", pages.run_start, name="run-start"),
+    path("books/runs/<int:run_id>/", pages.run_detail, name="run"),
+    path("books/runs/<int:run_id>/<str:action>/", pages.run_action, name="run-action"),
 ]
