@@ -2,22 +2,25 @@
 policies, dividend runs and member statements. Serializers check the shape; the services do
 the work and raise InvalidInput (400), Conflict (409), NotAllowed (403)."""
 
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, permissions, renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of
+from coop.api_errors import problem_response
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
+from ledger.models import FiscalPeriod
 from membership.models import Member
 from membership.selectors import member_of
 
-from . import selectors, services
-from .models import AllocationPolicy
+from . import pdf, rules, selectors, services
+from .models import AllocationPolicy, DividendRun
 from .rules import LEDGER_READ, LEDGER_WRITE
 
 CanWrite = HasScope(LEDGER_WRITE) | IsStaffUser
@@ -180,3 +183,218 @@ class PolicyDetailView(APIView):
                    responses={200: PolicySerializer, **problems(401, 403, 404)})
     def get(self, request, id: int):
         return Response(PolicySerializer(get_object_or_404(AllocationPolicy, pk=id)).data)
+
+
+# --- dividend runs --------------------------------------------------------------------------
+
+RUN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+class RunStartSerializer(serializers.Serializer):
+    period = StrictIntField(min_value=1, max_value=MAX_INT, help_text="The fiscal period's id.")
+
+
+class RunStartedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class RunSerializer(serializers.ModelSerializer):
+    period = serializers.PrimaryKeyRelatedField(read_only=True)
+    surplus_minor = serializers.IntegerField(
+        source="distributable_minor", allow_null=True,
+        help_text="S, the distributable surplus: interest + reserves + commons + patronage.")
+    period_surplus_minor = serializers.IntegerField(source="surplus_minor", allow_null=True)
+    entry_id = serializers.IntegerField(allow_null=True)
+    policy_version = serializers.IntegerField(source="policy.version", allow_null=True,
+                                              default=None)
+    class_pools = serializers.DictField(child=serializers.DictField())
+
+    class Meta:
+        model = DividendRun
+        fields = ["id", "period", "status", "progress", "surplus_minor", "interest_minor",
+                  "reserves_minor", "commons_minor", "patronage_minor", "inputs_hash",
+                  "period_surplus_minor", "uncovered_losses_minor", "loss_carried_minor",
+                  "interest_wanted_minor", "interest_cap_minor", "reserves_policy_minor",
+                  "reserves_leftover_minor", "reserves_forfeited_minor", "patronage_pool_minor",
+                  "class_pools", "members_count", "policy_version", "entry_id", "error",
+                  "created_at", "computed_at", "posted_at"]
+        read_only_fields = fields
+
+
+class AllocationSerializer(serializers.Serializer):
+    member_number = serializers.IntegerField()
+    stakeholder_class = serializers.CharField(source="class_slug")
+    contribution = serializers.DecimalField(max_digits=18, decimal_places=4)
+    interest_minor = serializers.IntegerField()
+    patronage_minor = serializers.IntegerField()
+    cash_minor = serializers.IntegerField()
+    retained_minor = serializers.IntegerField()
+
+
+class ApprovedSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    entry_id = serializers.IntegerField(allow_null=True)
+
+
+def _run(run_id: int):
+    return get_object_or_404(DividendRun.objects.select_related("policy"), pk=run_id)
+
+
+class RunListView(APIView):
+    permission_classes = [CanWrite]
+    parser_classes = [JSONParser]
+
+    @extend_schema(operation_id="dividend_runs_create", request=RunStartSerializer,
+                   responses={202: RunStartedSerializer, **problems(400, 401, 403, 409)})
+    def post(self, request):
+        data = RunStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = FiscalPeriod.objects.filter(pk=data.validated_data["period"]).first()
+        if period is None:
+            raise serializers.ValidationError({"period": ["No fiscal period has this id."]})
+        run = services.dividend_run_start(actor=actor_of(request), period=period)
+        return Response({"id": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class RunDetailView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(operation_id="dividend_runs_retrieve", parameters=[RUN_ID],
+                   responses={200: RunSerializer, **problems(401, 403, 404)})
+    def get(self, request, id: int):
+        return Response(RunSerializer(_run(id)).data)
+
+
+class RunAllocationsView(generics.ListAPIView):
+    """Staff and `ledger:read` see every line; a member sees only their own."""
+
+    permission_classes = [CanRead]
+    serializer_class = AllocationSerializer
+
+    def get_queryset(self):
+        return selectors.run_allocations(_run(self.kwargs["id"]), viewer=actor_of(self.request))
+
+    @extend_schema(operation_id="dividend_runs_allocations", parameters=[RUN_ID],
+                   responses={200: AllocationSerializer(many=True), **problems(401, 403, 404)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class RunApproveView(APIView):
+    permission_classes = [CanWrite]
+
+    @extend_schema(operation_id="dividend_runs_approve", request=None, parameters=[RUN_ID],
+                   responses={200: ApprovedSerializer, **problems(401, 403, 404, 409)})
+    def post(self, request, id: int):
+        run = services.dividend_run_approve(actor=actor_of(request), run=_run(id))
+        return Response({"status": run.status, "entry_id": run.entry_id})
+
+
+class RunCancelView(APIView):
+    permission_classes = [CanWrite]
+
+    @extend_schema(operation_id="dividend_runs_cancel", request=None, parameters=[RUN_ID],
+                   responses={200: RunStartedSerializer, **problems(401, 403, 404, 409)})
+    def post(self, request, id: int):
+        run = services.dividend_run_cancel(actor=actor_of(request), run=_run(id))
+        return Response({"id": run.pk, "status": run.status})
+
+
+class RunRerunView(APIView):
+    permission_classes = [CanWrite]
+
+    @extend_schema(operation_id="dividend_runs_rerun", request=None, parameters=[RUN_ID],
+                   responses={202: RunStartedSerializer, **problems(401, 403, 404, 409)})
+    def post(self, request, id: int):
+        run = services.dividend_run_rerun(actor=actor_of(request), run=_run(id))
+        return Response({"id": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- member statements ----------------------------------------------------------------------
+
+
+class StatementSerializer(serializers.Serializer):
+    period = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    run_id = serializers.IntegerField(allow_null=True)
+    contribution = serializers.CharField()
+    interest_minor = serializers.IntegerField()
+    patronage_minor = serializers.IntegerField()
+    cash_minor = serializers.IntegerField()
+    retained_minor = serializers.IntegerField()
+
+
+class StatementDetailSerializer(StatementSerializer):
+    explanation = serializers.DictField(
+        help_text="interest: the rate, each payment with its days (NL/365) and exact interest, "
+                  "the cap; patronage: the contribution against the class total, the class's "
+                  "share and pool, the cash share.")
+
+
+MEMBER_NUMBER = OpenApiParameter("member_number", OpenApiTypes.INT, OpenApiParameter.PATH)
+PERIOD = OpenApiParameter("period", OpenApiTypes.INT, OpenApiParameter.PATH)
+FORMAT = OpenApiParameter("format", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+                          enum=["json", "pdf"], description="pdf: the PDF statement.")
+
+
+def _statement_member(request, member_number: int) -> Member:
+    """The member whose statements the caller may read: themself, staff, `ledger:read`;
+    another member answers 404 as an unknown number would."""
+    member = Member.objects.select_related("stakeholder_class").filter(
+        member_number=member_number).first()
+    if member is None or not rules.may_read_statement(actor_of(request), member):
+        raise Http404("No such member.")
+    return member
+
+
+class StatementListView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(operation_id="member_statements_list", parameters=[MEMBER_NUMBER],
+                   responses={200: StatementSerializer(many=True), **problems(401, 403, 404)})
+    def get(self, request, member_number: int):
+        member = _statement_member(request, member_number)
+        return Response(StatementSerializer(selectors.member_statements(member), many=True).data)
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets `?format=pdf` and `Accept: application/pdf` through DRF's content negotiation; the
+    view answers the PDF itself, and anything else (a problem) is rendered as JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return renderers.JSONRenderer().render(data)
+
+
+class StatementDetailView(APIView):
+    permission_classes = [CanRead]
+    renderer_classes = [renderers.JSONRenderer, PDFRenderer]
+
+    @extend_schema(operation_id="member_statements_retrieve",
+                   parameters=[MEMBER_NUMBER, PERIOD, FORMAT],
+                   responses={200: StatementDetailSerializer,
+                              (200, "application/pdf"): OpenApiTypes.BINARY,
+                              **problems(401, 403, 404)})
+    def get(self, request, member_number: int, period: int):
+        member = _statement_member(request, member_number)
+        period_row = get_object_or_404(FiscalPeriod, pk=period)
+        statement = selectors.member_statement(member, period_row)
+        if statement.run is None:
+            raise Http404("This period has no posted dividend run yet.")
+        if request.accepted_renderer.format == "pdf":
+            render = pdf.renderer()
+            if render is None:
+                return problem_response(406, "Not acceptable",
+                                        "PDF statements are not available here.",
+                                        code="not_acceptable")
+            response = HttpResponse(render(statement), content_type="application/pdf")
+            response["Content-Disposition"] = (
+                f'attachment; filename="statement-{member_number}-{period_row.end}.pdf"')
+            return response
+        return Response(StatementDetailSerializer(statement.as_dict()).data)

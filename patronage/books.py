@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from ledger import accounts
-from ledger.models import Account, DayBalance, FiscalPeriod
+from ledger.models import Account, DayBalance, FiscalPeriod, JournalLine
 
 
 @dataclass
@@ -185,4 +185,36 @@ def period_results(periods: list[FiscalPeriod]) -> list[tuple[FiscalPeriod, int,
                 revenue += m.revenue_minor
                 expenses += m.expenses_minor
         out.append((period, revenue, expenses))
+    return out
+
+
+@dataclass
+class CapitalLine:
+    date: date
+    description: str
+    account: str  # "Share capital" or "Retained patronage"
+    amount_minor: int  # + in, − out
+    balance_minor: int  # after this line
+    entry_number: int
+
+
+CAPITAL_ACCOUNTS = {accounts.SHARE_CAPITAL: "Share capital",
+                    accounts.MEMBER_CAPITAL: "Retained patronage"}
+
+
+def capital_account(member_id: int) -> list[CapitalLine]:
+    """The member's capital account in the books, oldest first with a running balance: the
+    lines tagged with them on share capital and member capital (one query, by the
+    (member, account) index). Only this member's lines: the page asks for the viewer's own."""
+    rows = (JournalLine.objects
+            .filter(member_id=member_id, account__code__in=list(CAPITAL_ACCOUNTS))
+            .order_by("entry__date", "entry__number", "pk")
+            .values_list("entry__date", "entry__description", "account__code", "debit_minor",
+                         "credit_minor", "entry__number"))
+    out, balance = [], 0
+    for day, description, code, debit, credit, number in rows:
+        amount = credit - debit
+        balance += amount
+        out.append(CapitalLine(day, description, CAPITAL_ACCOUNTS[code], amount, balance,
+                               number))
     return out

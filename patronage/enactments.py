@@ -6,7 +6,7 @@ from coop.actors import SystemActor
 from coop.errors import InvalidInput
 from governance import enactments
 
-from .models import AllocationPolicy
+from .models import AllocationPolicy, DividendRun
 
 LABELS = {
     "capital_interest_bp": "interest on capital (yearly rate)",
@@ -105,5 +105,57 @@ class AllocationPolicyKind(enactments.EnactmentKind):
                      actor=SystemActor(name=f"proposal {proposal.pk}"))
 
 
+class DividendRunApprovalKind(enactments.EnactmentKind):
+    """`{"kind": "dividend_run_approval", "run_id": <a computed run's id>}`: when the proposal
+    passes, the run is posted as staff's approval would post it (RULES §4 step 8, §6)."""
+
+    slug = "dividend_run_approval"
+    label = "Approval of a dividend run"
+    categories = frozenset({"policy"})
+
+    def validate(self, payload):
+        run_id = _id(payload, "run_id")
+        run = DividendRun.objects.select_related("period").filter(pk=run_id).first()
+        if run is None:
+            raise InvalidInput(f"No dividend run has id {run_id}.", errors={"run_id": ["Unknown."]})
+        if run.status != DividendRun.Status.COMPUTED:
+            raise InvalidInput(f"Run {run_id} is {run.status}; only a computed run can be "
+                               f"approved.", errors={"run_id": ["Not computed."]})
+        return {"run_id": run_id}
+
+    def describe(self, payload):
+        from coop.models import Cooperative
+        from coop.money import format_minor
+
+        run = DividendRun.objects.select_related("period", "policy").filter(
+            pk=payload.get("run_id")).first()
+        if run is None:
+            return "The dividend run to approve no longer exists."
+        currency = Cooperative.current_currency()
+
+        def money(minor):
+            return format_minor(minor or 0, currency)
+
+        return [
+            f"Post dividend run {run.pk} for the period {run.period} "
+            f"(policy version {run.policy.version if run.policy else '?'}):",
+            f"distributable surplus: {money(run.distributable_minor)}",
+            f"interest on capital: {money(run.interest_minor)}",
+            f"indivisible reserve: {money(run.reserves_minor)}",
+            f"commons fund: {money(run.commons_minor)}",
+            f"patronage to members: {money(run.patronage_minor)} "
+            f"({run.members_count} member lines)",
+            f"inputs SHA-256: {run.inputs_hash}",
+        ]
+
+    def enact(self, payload, proposal):
+        from .services import dividend_run_approve
+
+        run = DividendRun.objects.get(pk=payload["run_id"])
+        dividend_run_approve(actor=SystemActor(name=f"proposal {proposal.pk}"), run=run,
+                             proposal=proposal)
+
+
 def register() -> None:
     enactments.register(AllocationPolicyKind())
+    enactments.register(DividendRunApprovalKind())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -23,7 +23,7 @@ from ledger.models import FiscalPeriod
 from membership import selectors as membership_selectors
 from membership.models import Member
 
-from . import books, rules, services
+from . import books, explain, pdf, rules, selectors, services
 from .models import DividendRun
 
 
@@ -205,3 +205,101 @@ def run_action(request, run_id: int, action: str):
                 "rerun": "started again"}[action]
         messages.success(request, f"Run {run.pk} {done}.")
     return redirect("run", run_id=run.pk)
+
+
+# --- members: "My money" ------------------------------------------------------------------
+
+
+def _own_member(request) -> Member | None:
+    """The signed-in person's member row (any status: a member who left keeps their
+    statements)."""
+    return _member_of(request.user)
+
+
+@login_required
+def my_money(request):
+    """The member's capital account history and their statements, period by period."""
+    member = _own_member(request)
+    if member is None:
+        return render(request, "patronage/members_only.html", status=403)
+    currency = Cooperative.current_currency()
+    history = books.capital_account(member.pk)
+    statements = selectors.member_statements(member)
+    capital_chart = None
+    if len(history) > 1:
+        capital_chart = line_chart(
+            title="Your capital account over time", currency=currency,
+            labels=[f"{line.date:%-d %b %Y}" for line in history],
+            series=[Series("Balance", [line.balance_minor for line in history])],
+            chart_id="chart-capital")
+    return render(request, "patronage/my_money.html", {
+        "member": member, "currency": currency, "history": list(reversed(history)),
+        "balance": history[-1].balance_minor if history else 0,
+        "statements": statements, "capital_chart": capital_chart,
+    })
+
+
+def _statement_csv(rows: list[dict], currency: str, filename: str) -> HttpResponse:
+    """Statements as CSV: one row per period, amounts in the currency's units (the same
+    figures as the page, without thousands separators, so spreadsheets read them)."""
+    import csv
+
+    from coop.money import format_minor
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(["period_start", "period_end", "run", "contribution", "currency",
+                     "interest", "patronage", "cash", "retained"])
+    for row in rows:
+        writer.writerow([row["period_start"], row["period_end"], row["run_id"],
+                         row["contribution"], currency,
+                         *(format_minor(row[name], currency, code=False).replace(",", "")
+                           for name in ("interest_minor", "patronage_minor", "cash_minor",
+                                        "retained_minor"))])
+    return response
+
+
+@login_required
+def my_statements_csv(request):
+    member = _own_member(request)
+    if member is None:
+        raise Http404
+    return _statement_csv(selectors.member_statements(member), Cooperative.current_currency(),
+                          f"statements-{member.member_number}.csv")
+
+
+def _wants_pdf(request) -> bool:
+    return (request.GET.get("format") == "pdf"
+            or request.headers.get("Accept", "").split(",")[0].strip() == "application/pdf")
+
+
+@login_required
+def my_statement(request, period_id: int):
+    """One period's statement with every figure explained; `?format=pdf` (or `Accept:
+    application/pdf`) gives the PDF, `?format=csv` the CSV row."""
+    member = _own_member(request)
+    if member is None:
+        raise Http404
+    period = get_object_or_404(FiscalPeriod, pk=period_id)
+    statement = selectors.member_statement(member, period)
+    if statement.run is None or statement.line is None:
+        raise Http404("No statement for this period.")
+    cooperative = Cooperative.current()
+    currency = cooperative.currency
+    if _wants_pdf(request):
+        response = HttpResponse(pdf.renderer()(statement), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="statement-{member.member_number}-{period.end}.pdf"')
+        return response
+    if request.GET.get("format") == "csv":
+        return _statement_csv([statement.as_dict()], currency,
+                              f"statement-{member.member_number}-{period.end}.csv")
+    response = render(request, "patronage/statement.html", {
+        "member": member, "period": period, "statement": statement, "currency": currency,
+        "period_name": explain.period_name(period),
+        "figures": explain.figures(statement, currency),
+        "sections": explain.sections(statement, currency),
+    })
+    patch_vary_headers(response, ("Accept",))
+    return response

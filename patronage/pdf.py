@@ -8,14 +8,21 @@ Cyrillic; fpdf2 embeds only the glyphs used (a statement is ~30 kB). CJK names n
 DejaVu has none, so such characters come out as the font's missing-glyph box (the name is still
 in the file's text layer, so search and copy work); say so rather than ship 15 MB of font.
 
-The document is built from a `StatementDocument`: plain figures and sentences, made by the
-selector's caller (`patronage.statements.statement_document`) so the page and the PDF say the
-same things. Nothing here queries the database.
+The document is built from a `StatementDocument`: plain figures and sentences, made from
+`selectors.member_statement` by `patronage.explain`, so the page and the PDF say the same
+things. Nothing here queries the database.
+
+The statements API answers `?format=pdf` / `Accept: application/pdf` with `renderer()`, which is
+`render_statement` unless a test or a deployment registers another:
+
+    from patronage import pdf
+    pdf.register_renderer(lambda statement: b"%PDF-...")   # statement: selectors.Statement
+    pdf.register_renderer(None)                              # back to render_statement
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -114,3 +121,22 @@ def statement_pdf(doc: StatementDocument) -> bytes:
         pdf.set_text_color(74, 74, 85)
         _para(pdf, 4.8, doc.note)
     return bytes(pdf.output())
+
+
+def render_statement(statement) -> bytes:
+    """The PDF of a `selectors.Statement` (a posted run's line, with its explanation)."""
+    from .explain import statement_document
+
+    return statement_pdf(statement_document(statement))
+
+
+_renderer: Callable | None = None
+
+
+def register_renderer(renderer: Callable | None) -> None:
+    global _renderer
+    _renderer = renderer
+
+
+def renderer() -> Callable:
+    return _renderer or render_statement

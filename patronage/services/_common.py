@@ -22,3 +22,11 @@ def source_of(actor) -> str:
     if isinstance(actor, SystemActor):
         return f"system:{actor.name}"
     return "staff"
+
+
+def user_of(actor):
+    """The person to record as having done something (`created_by`...); None for a key or a
+    system job."""
+    from django.contrib.auth import get_user_model
+
+    return actor if isinstance(actor, get_user_model()) else None

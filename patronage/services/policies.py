@@ -13,7 +13,7 @@ from membership.models import StakeholderClass
 from .. import allocation, rules
 from ..locks import lock_policies
 from ..models import AllocationPolicy
-from ._common import require
+from ._common import require, user_of
 
 FIGURES = AllocationPolicy.FIGURES
 
@@ -88,7 +88,7 @@ def policy_create(*, actor, note: str = "", **fields) -> AllocationPolicy:
         version=(last or 0) + 1, note=note or "",
         status=AllocationPolicy.Status.IN_FORCE if first else AllocationPolicy.Status.DRAFT,
         enacted_at=now if first else None, enacted_directly=first,
-        created_by=actor if getattr(actor, "pk", None) and rules.may_read_all(actor) else None,
+        created_by=user_of(actor),
         **cleaned)
     audit_record(action="policy.created", object_type="allocation_policy",
                  object_id=version.version, actor=actor,

@@ -24,7 +24,7 @@ from .. import allocation, rules
 from ..locks import lock_period_runs, lock_run
 from ..models import Allocation, Contribution, DividendRun, PatronageSettings, Payable
 from ..selectors import policy_in_force
-from ._common import require
+from ._common import require, user_of
 from .policies import policy_of
 
 R = DividendRun.Status
@@ -66,7 +66,7 @@ def dividend_run_start(*, actor, period) -> DividendRun:
         raise Conflict(f"No allocation policy is in force on {period.end}: create one first.",
                        errors={"period": ["No policy in force on its last day."]})
     run = DividendRun.objects.create(
-        period=period, created_by=actor if getattr(actor, "pk", None) else None)
+        period=period, created_by=user_of(actor))
     audit_record(action="dividend_run.started", object_type="dividend_run", object_id=run.pk,
                  actor=actor, facts={"period": period.pk})
     _enqueue(run)
@@ -284,7 +284,7 @@ def dividend_run_approve(*, actor, run: DividendRun, proposal=None, on: date | N
         run.entry = entry
     run.status = R.POSTED
     run.posted_at = timezone.now()
-    run.approved_by = actor if getattr(actor, "pk", None) and rules.may_read_all(actor) else None
+    run.approved_by = user_of(actor)
     run.approved_by_proposal = proposal
     run.save(update_fields=["status", "posted_at", "approved_by", "approved_by_proposal",
                             "entry"])

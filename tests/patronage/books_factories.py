@@ -10,7 +10,12 @@ from membership import services as membership_services
 from patronage import services
 from tests.governance.helpers import free_class
 from tests.ledger.factories import BOOKKEEPER, make_period, post
-from tests.membership.factories import REGISTRAR, StakeholderClassFactory, make_member
+from tests.membership.factories import (
+    REGISTRAR,
+    StakeholderClassFactory,
+    UserFactory,
+    make_member,
+)
 from tests.patronage.factories import PATRONAGE_JOB, make_policy
 
 YEAR_START, YEAR_END = date(2025, 1, 1), date(2025, 12, 31)
@@ -33,9 +38,8 @@ def year_of_books(time_machine, *, names=("Ana Pérez", "Łukasz Żółć", "Chi
     members = []
     for i, name in enumerate(names):
         klass = workers if i % 2 == 0 else users
-        member = make_member(stakeholder_class=klass, shares=10 if klass is workers else None)
-        member.user.full_name = name
-        member.user.save(update_fields=["full_name"])
+        member = make_member(stakeholder_class=klass, shares=10 if klass is workers else None,
+                             user=UserFactory(full_name=name))
         members.append(member)
     time_machine.move_to(date(2025, 3, 1))
     for member in members:
