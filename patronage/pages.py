@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from coop.charts import Series, bar_chart, line_chart
+from coop.charts import Series, bar_chart, line_chart, stacked_bar_chart
 from coop.errors import ServiceError
 from coop.models import Cooperative
 from ledger import rules as ledger_rules
@@ -35,11 +35,15 @@ def _member_of(user) -> Member | None:
     return member
 
 
-def _period_label(period: FiscalPeriod) -> str:
+def _period_short(period: FiscalPeriod) -> str:
+    """"2025", or "2024–2025" for a period across two calendar years."""
     if period.start.year == period.end.year:
-        name = str(period.end.year)
-    else:
-        name = f"{period.start.year}–{period.end.year}"
+        return str(period.end.year)
+    return f"{period.start.year}–{period.end.year}"
+
+
+def _period_label(period: FiscalPeriod) -> str:
+    name = _period_short(period)
     state = "closed" if period.status == FiscalPeriod.Status.CLOSED else "open"
     return f"{name} ({period.start:%-d %b %Y} – {period.end:%-d %b %Y}, {state})"
 
@@ -100,13 +104,30 @@ def open_books(request):
         results = books.period_results(periods)
         context["results_chart"] = bar_chart(
             title="Revenue, expenses and result per period",
-            labels=[_period_label(p).split(" (")[0] for p, _, _ in results], currency=currency,
+            labels=[_period_short(p) for p, _, _ in results], currency=currency,
             series=[Series("Revenue", [r for _, r, _ in results]),
                     Series("Expenses", [e for _, _, e in results]),
                     Series("Result", [r - e for _, r, e in results])],
             chart_id="chart-results")
     sheet, trial = books.books_on(on, chart)
     context.update(sheet=sheet, trial=trial)
+    history = selectors.allocation_history()
+    if history:
+        by_pk = {p.pk: p for p in periods}
+        years = [_period_short(by_pk[h["period"]]) for h in history]
+        context["allocation_chart"] = stacked_bar_chart(
+            title="How each year's surplus was shared", labels=years, currency=currency,
+            series=[Series("Indivisible reserve", [h["reserves_minor"] for h in history]),
+                    Series("Commons fund", [h["commons_minor"] for h in history]),
+                    Series("Interest on capital", [h["interest_minor"] for h in history]),
+                    Series("Patronage", [h["patronage_minor"] for h in history])],
+            chart_id="chart-allocation")
+        slugs = sorted({slug for h in history for slug in h["classes"]})
+        context["class_chart"] = bar_chart(
+            title="Patronage per class and year", labels=years, currency=currency,
+            series=[Series(slug.title(), [h["classes"].get(slug) for h in history])
+                    for slug in slugs],
+            chart_id="chart-classes")
     return render(request, "patronage/open_books.html", context)
 
 

@@ -122,10 +122,36 @@ def test_the_query_count_does_not_grow_with_periods_or_entries(client, books,
                                                                django_assert_num_queries):
     client.force_login(make_member().user)
     client.get(URL)  # warm the per-process caches (cooperative, sessions)
-    with django_assert_num_queries(9) as first:
+    with django_assert_num_queries(10) as first:
         client.get(URL)
     make_period(date(2027, 1, 1), date(2027, 12, 31))
     for day in range(1, 20):
         post(100, on=date(2026, 3, day))
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(URL, {"period": books["y2026"].pk})
+
+
+def test_the_allocation_history_per_year_and_class(client, time_machine,
+                                                   django_capture_on_commit_callbacks):
+    from patronage import services as patronage_services
+    from tests.patronage.books_factories import year_of_books
+    from tests.patronage.factories import PATRONAGE_JOB
+
+    year = year_of_books(time_machine)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = patronage_services.dividend_run_start(actor=PATRONAGE_JOB, period=year["period"])
+    run.refresh_from_db()
+    patronage_services.dividend_run_approve(actor=PATRONAGE_JOB, run=run)
+    run.refresh_from_db()
+    client.force_login(year["members"][0].user)
+    html = client.get(URL).content.decode()
+    assert html.count('<figure class="chart"') == 4
+    assert 'id="chart-allocation"' in html and 'id="chart-classes"' in html
+    # The stacked bar's table: the four pools and their total, the surplus.
+    allocation = html.split('id="chart-allocation"')[1].split("</figure>")[0]
+    row = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", allocation.split("<tbody>")[1]))
+    figures = [run.reserves_minor, run.commons_minor, run.interest_minor, run.patronage_minor,
+               run.distributable_minor]
+    assert row.split() == ["2025", *(f"{f // 100:,}.{f % 100:02d}" for f in figures)]
+    classes = html.split('id="chart-classes"')[1].split("</figure>")[0]
+    assert ">Users<" in classes and ">Workers<" in classes
