@@ -85,7 +85,9 @@ class JournalEntry(models.Model):
 
 
 class JournalLine(models.Model):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    # Indexed with the id (below), which the balance trigger uses to check an entry once.
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines",
+                              db_index=False)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
     member = models.ForeignKey("membership.Member", null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
@@ -100,7 +102,8 @@ class JournalLine(models.Model):
                            | Q(debit_minor=0, credit_minor__gt=0)),
                 name="line_one_side_positive"),
         ]
-        indexes = [models.Index(fields=["member", "account"])]
+        indexes = [models.Index(fields=["member", "account"]),
+                   models.Index(fields=["entry", "id"], name="ledger_line_entry_id")]
 
     def __str__(self):
         side = f"Dr {self.debit_minor}" if self.debit_minor else f"Cr {self.credit_minor}"
@@ -127,3 +130,20 @@ class DayBalance(models.Model):
     def __str__(self):
         return (f"{self.account_id} on {self.day.isoformat()}: "
                 f"Dr {self.debit_minor} Cr {self.credit_minor}")
+
+
+class ReconciliationCheck(models.Model):
+    """One run of the register-against-books check (`reconcile_ledger`, the nightly job): what
+    it found, kept so a staff notice of a difference links to it."""
+
+    checked_at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    differences = models.JSONField(default=list, blank=True,
+                                   help_text="[{member_number, register_minor, ledger_minor}]")
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self):
+        return f"Reconciliation of {self.checked_at:%Y-%m-%d %H:%M}: " + (
+            "agrees" if self.ok else f"{len(self.differences)} difference(s)")

@@ -1,7 +1,5 @@
 """Posting and reversing journal entries: the one way anything is written to the books."""
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -13,7 +11,8 @@ from coop.counters import counter_take, lock_counters
 from coop.errors import Conflict, InvalidInput, NotAllowed
 from membership.rules import staff_or_none
 
-from ..journal import Line
+from ..accounts import CHART
+from ..journal import Line, entry_payload_hash
 from ..models import Account, FiscalPeriod, JournalEntry, JournalLine
 from ..rules import may_keep_books
 
@@ -21,6 +20,7 @@ ENTRY_COUNTER = "journal_entry"
 CLOSING_KIND = "period_close"
 REVERSAL_KIND = "reversal"
 LINE_BATCH = 10_000
+CHART_CODES = {code for code, _, _ in CHART}
 
 
 def _whole_amount(value, field: str, index: int) -> int:
@@ -60,15 +60,15 @@ def _check_lines(lines: Sequence[Line]) -> int:
     return debits
 
 
-def _payload_hash(*, date_: date, description: str, kind: str, lines: Sequence[Line],
-                  reverses_id, proposal_id) -> str:
-    payload = {
-        "date": date_.isoformat(), "description": description, "kind": kind,
-        "lines": [[ln.account, ln.debit_minor, ln.credit_minor, ln.member_id] for ln in lines],
-        "reverses": reverses_id, "proposal": proposal_id,
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def _account_ids(codes: set[str]) -> dict[str, int]:
+    found = dict(Account.objects.filter(code__in=codes).values_list("code", "pk"))
+    if (codes - found.keys()) & CHART_CODES:
+        # The migration seeds the chart; a database emptied since (a test's TRUNCATE) gets the
+        # missing accounts of the chart back here rather than refusing every posting.
+        Account.objects.bulk_create([Account(code=c, name=n, type=t) for c, n, t in CHART
+                                     if c not in found], ignore_conflicts=True)
+        found = dict(Account.objects.filter(code__in=codes).values_list("code", "pk"))
+    return found
 
 
 def _closed_period_on(d: date) -> FiscalPeriod | None:
@@ -125,12 +125,12 @@ def entry_post(*, actor, date: date, description: str, lines: Sequence[Line],
     lines = list(lines)
     total = _check_lines(lines)
     codes = {line.account for line in lines}
-    account_ids = dict(Account.objects.filter(code__in=codes).values_list("code", "pk"))
+    account_ids = _account_ids(codes)
     unknown = sorted(codes - account_ids.keys())
     if unknown:
         raise InvalidInput(f"Unknown account(s): {', '.join(unknown)}.",
                            errors={"lines": [f"No account {code}." for code in unknown]})
-    payload_hash = _payload_hash(date_=date, description=description, kind=kind, lines=lines,
+    payload_hash = entry_payload_hash(date_=date, description=description, kind=kind, lines=lines,
                                  reverses_id=getattr(reverses, "pk", None),
                                  proposal_id=getattr(proposal, "pk", None))
 
