@@ -27,3 +27,7 @@ def may_read_all(actor) -> bool:
 
 def may_read_statement(actor, member: Member) -> bool:
     return may_read_all(actor) or is_self(actor, member)
+
+
+def is_staff_or_system(actor) -> bool:
+    return is_system(actor) or is_staff(actor)

@@ -11,7 +11,7 @@ from coop.errors import Conflict, InvalidInput
 from membership.models import StakeholderClass
 
 from .. import allocation, rules
-from ..locks import lock_policies
+from ..locks import lock_policies, lock_policy
 from ..models import AllocationPolicy
 from ._common import require, user_of
 
@@ -108,8 +108,7 @@ def policy_enact(*, policy_id: int, proposal, actor) -> AllocationPolicy:
 
     if proposal is None or proposal.outcome != Proposal.Outcome.PASSED:
         raise Conflict("Only a passed policy proposal puts a version in force.")
-    lock_policies()
-    version = AllocationPolicy.objects.select_for_update().get(pk=policy_id)
+    version = lock_policy(policy_id)
     if version.status != AllocationPolicy.Status.DRAFT:
         raise Conflict(f"Version {version.version} is not a draft (it is {version.status}).")
     policy_check({**{name: getattr(version, name) for name in FIGURES},
