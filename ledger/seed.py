@@ -13,8 +13,7 @@ from datetime import date
 
 from coop.actors import SystemActor
 
-from . import accounts, services
-from .journal import Line
+from . import services
 from .models import FiscalPeriod
 
 LEDGER_SEED = SystemActor(name="ledger.seed")
@@ -43,15 +42,14 @@ def seed_ledger(*, rng: random.Random, today: date) -> list[FiscalPeriod]:
         operations = int(rng.randint(700_000, 950_000) * growth)
         governance = rng.randint(30_000, 90_000)  # assemblies, ballots, the auditor's visit
         key = f"demo:{day:%Y-%m}"
-        services.entry_post(
-            actor=LEDGER_SEED, date=day, kind="revenue", idempotency_key=f"{key}:revenue",
-            description=f"Licence fees, {day:%B %Y}",
-            lines=[Line(account=accounts.BANK, debit_minor=revenue),
-                   Line(account=accounts.REVENUE, credit_minor=revenue)])
-        services.entry_post(
-            actor=LEDGER_SEED, date=day, kind="expense", idempotency_key=f"{key}:expenses",
-            description=f"Photographers' fees, platform and office, {day:%B %Y}",
-            lines=[Line(account=accounts.OPERATING_EXPENSES, debit_minor=operations),
-                   Line(account=accounts.GOVERNANCE_EXPENSES, debit_minor=governance),
-                   Line(account=accounts.BANK, credit_minor=operations + governance)])
+        services.revenue_record(actor=LEDGER_SEED, amount_minor=revenue, date=day,
+                                description=f"Licence fees, {day:%B %Y}",
+                                idempotency_key=f"{key}:revenue")
+        services.expense_record(actor=LEDGER_SEED, amount_minor=operations, date=day,
+                                category="operations", idempotency_key=f"{key}:operations",
+                                description=f"Photographers' fees, platform and office, "
+                                            f"{day:%B %Y}")
+        services.expense_record(actor=LEDGER_SEED, amount_minor=governance, date=day,
+                                category="governance", idempotency_key=f"{key}:governance",
+                                description=f"Assemblies and ballots, {day:%B %Y}")
     return periods

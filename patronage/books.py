@@ -1,144 +1,23 @@
-"""What the open books page shows, read from the ledger's day balances in a fixed number of
-queries (pinned in tests/patronage/test_open_books.py).
+"""What the open books' charts and "My money" need beyond `ledger.selectors`: revenue and
+expenses month by month in one query (the charts), and a member's capital account with a
+running balance and words for each kind of movement. Query counts are pinned in
+tests/patronage/test_open_books.py and test_my_money.py.
 
-The page lives in `patronage` because it puts the ledger's statements beside the allocation
-history of the dividend runs, and only this layer may read both. Every figure is an aggregate
-per account: member capital is one account whose lines are tagged with members, and no line
-is read here, so no member's capital can show.
+Every figure of the open books is an aggregate per account: member capital is one account whose
+lines are tagged with members, and the open books read no line, so no member's capital shows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from ledger import accounts
-from ledger.models import Account, DayBalance, FiscalPeriod, JournalLine
-
-
-@dataclass
-class Row:
-    code: str
-    name: str
-    amount_minor: int
-
-
-@dataclass
-class IncomeStatement:
-    period: FiscalPeriod
-    revenue: list[Row] = field(default_factory=list)
-    expenses: list[Row] = field(default_factory=list)
-
-    @property
-    def revenue_minor(self) -> int:
-        return sum(r.amount_minor for r in self.revenue)
-
-    @property
-    def expenses_minor(self) -> int:
-        return sum(r.amount_minor for r in self.expenses)
-
-    @property
-    def surplus_minor(self) -> int:
-        return self.revenue_minor - self.expenses_minor
-
-
-@dataclass
-class BalanceSheet:
-    on: date
-    assets: list[Row]
-    liabilities: list[Row]
-    equity: list[Row]
-    # Revenue − expenses not yet closed into Unallocated surplus: part of equity until the close.
-    unclosed_result_minor: int
-
-    @property
-    def assets_minor(self) -> int:
-        return sum(r.amount_minor for r in self.assets)
-
-    @property
-    def liabilities_and_equity_minor(self) -> int:
-        return (sum(r.amount_minor for r in self.liabilities)
-                + sum(r.amount_minor for r in self.equity) + self.unclosed_result_minor)
-
-
-@dataclass
-class TrialRow:
-    code: str
-    name: str
-    debit_minor: int
-    credit_minor: int
-
-
-@dataclass
-class TrialBalance:
-    on: date
-    rows: list[TrialRow]
-
-    @property
-    def debits_minor(self) -> int:
-        return sum(r.debit_minor for r in self.rows)
-
-    @property
-    def credits_minor(self) -> int:
-        return sum(r.credit_minor for r in self.rows)
-
-
-def _signed(account: Account, debit: int, credit: int) -> int:
-    return debit - credit if account.type in accounts.DEBIT_NORMAL else credit - debit
-
-
-def chart_of_accounts() -> list[Account]:
-    return list(Account.objects.order_by("code"))
-
-
-def income_statement(period: FiscalPeriod, chart: list[Account]) -> IncomeStatement:
-    """Revenue and expenses of the period by account (the closing entry left out, so a closed
-    period still shows them): one query."""
-    sums = {row["account_id"]: (row["d"], row["c"]) for row in (
-        DayBalance.objects
-        .filter(day__gte=period.start, day__lte=period.end, closing=False,
-                account__type__in=accounts.RESULT_TYPES)
-        .values("account_id").annotate(d=Sum("debit_minor"), c=Sum("credit_minor"))
-        .order_by())}
-    statement = IncomeStatement(period=period)
-    for account in chart:
-        if account.type not in accounts.RESULT_TYPES:
-            continue
-        d, c = sums.get(account.pk, (0, 0))
-        row = Row(account.code, account.name, _signed(account, d, c))
-        (statement.revenue if account.type == accounts.INCOME else statement.expenses).append(row)
-    return statement
-
-
-def _balances_on(on: date) -> dict[int, tuple[int, int]]:
-    return {row["account_id"]: (row["d"], row["c"]) for row in (
-        DayBalance.objects.filter(day__lte=on)
-        .values("account_id").annotate(d=Sum("debit_minor"), c=Sum("credit_minor"))
-        .order_by())}
-
-
-def books_on(on: date, chart: list[Account]) -> tuple[BalanceSheet, TrialBalance]:
-    """The balance sheet and the trial balance at the end of day `on`: one query."""
-    sums = _balances_on(on)
-    assets, liabilities, equity, rows = [], [], [], []
-    unclosed = 0
-    for account in chart:
-        d, c = sums.get(account.pk, (0, 0))
-        net = d - c
-        rows.append(TrialRow(account.code, account.name, max(net, 0), max(-net, 0)))
-        amount = _signed(account, d, c)
-        if account.type == accounts.ASSET:
-            assets.append(Row(account.code, account.name, amount))
-        elif account.type == accounts.LIABILITY:
-            liabilities.append(Row(account.code, account.name, amount))
-        elif account.type == accounts.EQUITY:
-            equity.append(Row(account.code, account.name, amount))
-        else:
-            unclosed += c - d
-    return (BalanceSheet(on, assets, liabilities, equity, unclosed), TrialBalance(on, rows))
+from ledger import selectors as ledger_selectors
+from ledger.models import DayBalance, FiscalPeriod
 
 
 @dataclass
@@ -173,48 +52,45 @@ def months(start: date, end: date) -> list[Month]:
 
 
 def period_results(periods: list[FiscalPeriod]) -> list[tuple[FiscalPeriod, int, int]]:
-    """(period, revenue, expenses) for every period: one query over the months."""
+    """(period, revenue, expenses) for every period, from one query over the months (a
+    period's months are those from its start's month to its end's)."""
     if not periods:
         return []
-    by_month = {m.month: m for m in months(periods[0].start, periods[-1].end)}
+    by_month = months(periods[0].start, periods[-1].end)
     out = []
     for period in periods:
-        revenue = expenses = 0
-        for month, m in by_month.items():
-            if period.start.replace(day=1) <= month <= period.end:
-                revenue += m.revenue_minor
-                expenses += m.expenses_minor
-        out.append((period, revenue, expenses))
+        inside = [m for m in by_month if period.start.replace(day=1) <= m.month <= period.end]
+        out.append((period, sum(m.revenue_minor for m in inside),
+                    sum(m.expenses_minor for m in inside)))
     return out
 
 
 @dataclass
 class CapitalLine:
     date: date
-    description: str
-    account: str  # "Share capital" or "Retained patronage"
+    what: str
+    account: str
     amount_minor: int  # + in, − out
     balance_minor: int  # after this line
-    entry_number: int
+    entry_id: int
 
 
 CAPITAL_ACCOUNTS = {accounts.SHARE_CAPITAL: "Share capital",
                     accounts.MEMBER_CAPITAL: "Retained patronage"}
+KINDS = {"share_payment": "Shares paid", "share_payment_reversal": "Payment reversed",
+         "redemption_payable": "Shares redeemed (payable to you)",
+         "dividend_run": "Patronage retained from the year's surplus",
+         "reversal": "Correction"}
 
 
-def capital_account(member_id: int) -> list[CapitalLine]:
-    """The member's capital account in the books, oldest first with a running balance: the
-    lines tagged with them on share capital and member capital (one query, by the
-    (member, account) index). Only this member's lines: the page asks for the viewer's own."""
-    rows = (JournalLine.objects
-            .filter(member_id=member_id, account__code__in=list(CAPITAL_ACCOUNTS))
-            .order_by("entry__date", "entry__number", "pk")
-            .values_list("entry__date", "entry__description", "account__code", "debit_minor",
-                         "credit_minor", "entry__number"))
+def capital_account(member_id: int) -> tuple[int, list[CapitalLine]]:
+    """The member's capital account (`ledger.selectors.capital_account`, one query), oldest
+    first, with a running balance and words for each movement."""
+    account = ledger_selectors.capital_account(member_id)
     out, balance = [], 0
-    for day, description, code, debit, credit, number in rows:
-        amount = credit - debit
-        balance += amount
-        out.append(CapitalLine(day, description, CAPITAL_ACCOUNTS[code], amount, balance,
-                               number))
-    return out
+    for line in account["lines"]:
+        balance += line["amount_minor"]
+        out.append(CapitalLine(line["date"], KINDS.get(line["kind"], line["kind"]),
+                               CAPITAL_ACCOUNTS.get(line["account"], line["account"]),
+                               line["amount_minor"], balance, line["entry_id"]))
+    return account["balance_minor"], out

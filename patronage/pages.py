@@ -19,6 +19,7 @@ from coop.charts import Series, bar_chart, line_chart, stacked_bar_chart
 from coop.errors import ServiceError
 from coop.models import Cooperative
 from ledger import rules as ledger_rules
+from ledger import selectors as ledger_selectors
 from ledger.models import FiscalPeriod
 from membership import selectors as membership_selectors
 from membership.models import Member
@@ -90,9 +91,8 @@ def open_books(request):
         "period_error": period_error, "on": on, "on_error": on_error,
         "on_value": request.GET.get("on", ""),
     }
-    chart = books.chart_of_accounts()
     if period is not None:
-        statement = books.income_statement(period, chart)
+        statement = ledger_selectors.income_statement(period)
         month_rows = books.months(period.start, min(period.end, max(today, period.start)))
         context["statement"] = statement
         context["monthly_chart"] = line_chart(
@@ -109,8 +109,8 @@ def open_books(request):
                     Series("Expenses", [e for _, _, e in results]),
                     Series("Result", [r - e for _, r, e in results])],
             chart_id="chart-results")
-    sheet, trial = books.books_on(on, chart)
-    context.update(sheet=sheet, trial=trial)
+    context.update(sheet=ledger_selectors.balance_sheet(on),
+                   trial=ledger_selectors.trial_balance(on=on))
     history = selectors.allocation_history()
     if history:
         by_pk = {p.pk: p for p in periods}
@@ -244,7 +244,7 @@ def my_money(request):
     if member is None:
         return render(request, "patronage/members_only.html", status=403)
     currency = Cooperative.current_currency()
-    history = books.capital_account(member.pk)
+    balance, history = books.capital_account(member.pk)
     statements = selectors.member_statements(member)
     capital_chart = None
     if len(history) > 1:
@@ -255,7 +255,7 @@ def my_money(request):
             chart_id="chart-capital")
     return render(request, "patronage/my_money.html", {
         "member": member, "currency": currency, "history": list(reversed(history)),
-        "balance": history[-1].balance_minor if history else 0,
+        "balance": balance,
         "statements": statements, "capital_chart": capital_chart,
     })
 

@@ -4,10 +4,11 @@ the services so the books reconcile:
 - the first allocation policy, in force from the first fiscal year;
 - every quarter's contributions of the members active then (licences sold, licence fees paid,
   hours worked: each class its measure), so the open year has contributions flowing in;
-- the first year closed, its run computed and approved in March of the next year;
+- the first year closed, its run computed and approved in March of the next year, and paid
+  out (cash parts, interest, redemptions) in a payout batch in April;
 - a `policy` proposal that passed in February of last year (cash share of patronage 30 % →
   40 %, from last year), so last year's run follows the new version;
-- last year closed, its run computed and approved in March of this year;
+- last year closed, its run approved in March of this year and paid out in April;
 - a `policy` proposal open for a vote now (more to the commons from this year).
 
 Deterministic (the seeded random generator and dates from `today`)."""
@@ -72,12 +73,16 @@ def _contributions(rng: random.Random, first_year: int, today: date) -> int:
     return count
 
 
-def _run(period: FiscalPeriod, approve_on: date) -> DividendRun:
-    """Close the period, compute its run (the task's work, here and now) and approve it."""
+def _run(period: FiscalPeriod, approve_on: date, pay_on: date) -> DividendRun:
+    """Close the period, compute its run (the task's work, here and now), approve it, and pay
+    what became payable (cash parts, interest, the period's redemptions) in one batch."""
     period = ledger_services.period_close(actor=PATRONAGE_SEED, period=period)
     run = services.dividend_run_start(actor=PATRONAGE_SEED, period=period)
     run = services.dividend_run_compute(run_id=run.pk, attempt=run.attempt)
-    return services.dividend_run_approve(actor=PATRONAGE_SEED, run=run, on=approve_on)
+    run = services.dividend_run_approve(actor=PATRONAGE_SEED, run=run, on=approve_on)
+    batch = services.payout_batch_create(actor=PATRONAGE_SEED)
+    services.payout_batch_pay(actor=PATRONAGE_SEED, batch=batch, paid_on=pay_on)
+    return run
 
 
 def _policy_category() -> Category:
@@ -122,7 +127,7 @@ def seed_patronage(*, rng: random.Random, today: date, demo_member: Member | Non
                            note="Adopted at the founding assembly.", **FIRST_POLICY)
     contributions = _contributions(rng, first.start.year, today)
 
-    run1 = _run(first, date(last_year.start.year, 3, 15))
+    run1 = _run(first, date(last_year.start.year, 3, 15), date(last_year.start.year, 4, 2))
 
     active = list(Member.objects.filter(status=Member.Status.ACTIVE).order_by("member_number"))
     author = demo_member if demo_member is not None and demo_member.status == "active" \
@@ -140,8 +145,9 @@ def seed_patronage(*, rng: random.Random, today: date, demo_member: Member | Non
         opens=_at(date(last_year.start.year, 2, 1)), closes=_at(date(last_year.start.year, 2, 8)),
         close=True)
 
-    run2 = _run(last_year, date(today.year, 3, 15) if today >= date(today.year, 3, 15)
-                else today)
+    # This year's approval and payout, or today's when the seed runs early in the year.
+    run2 = _run(last_year, min(date(today.year, 3, 15), today),
+                min(date(today.year, 4, 2), today))
 
     v3 = services.policy_create(actor=PATRONAGE_SEED, effective_from=date(today.year, 1, 1),
                                 note="A larger commons fund.",

@@ -110,6 +110,14 @@ def check_the_books():
     sums = DayBalance.objects.aggregate(d=Sum("debit_minor"), c=Sum("credit_minor"))
     assert sums["d"] == sums["c"] > 0
     assert JournalEntry.objects.filter(kind="dividend_run").count() == 2
+    # Each year's payables were paid in a batch: nothing payable is left but this year's.
+    from patronage.models import PayoutBatch
+    assert PayoutBatch.objects.filter(status="paid").count() == 2
+    assert JournalEntry.objects.filter(kind="payout").count() == 2
+    assert not Redemption.objects.filter(status="payable").exists()
+    from ledger import selectors as ledger_selectors
+    assert ledger_selectors.account_balance("2100") == 0  # dividends payable all paid
+    assert ledger_selectors.reconciliation().ok
     # Version 2 was put in force by a passed proposal; version 3 waits for an open vote.
     v2 = AllocationPolicy.objects.get(version=2)
     assert v2.status == "in_force" and v2.enacted_by_proposal.outcome == "passed"
