@@ -2,8 +2,9 @@
 the services so the books reconcile:
 
 - the first allocation policy, in force from the first fiscal year;
-- every quarter's contributions of the members active then (licences sold, licence fees paid,
-  hours worked: each class its measure), so the open year has contributions flowing in;
+- the contributions of the members active then (licences sold, licence fees paid, hours
+  worked: each class its measure), per half-year, and per quarter in the open year, so it has
+  contributions flowing in;
 - the first year closed, its run computed and approved in March of the next year, and paid
   out (cash parts, interest, redemptions) in a payout batch in April;
 - a `policy` proposal that passed in February of last year (cash share of patronage 30 % →
@@ -39,7 +40,7 @@ FIRST_POLICY = dict(capital_interest_bp=300, interest_cap_bp=5000, reserves_bp=3
 
 
 def _quantity(rng: random.Random, slug: str) -> Decimal:
-    """A quarter's contribution in the class's measure."""
+    """A contribution over a few months, in the class's measure."""
     if slug == "photographers":  # licences sold
         return Decimal(rng.choice([0, 2, 5, 8, 12, 20, 35, 60]))
     if slug == "clients":  # licence fees paid (EUR)
@@ -47,10 +48,14 @@ def _quantity(rng: random.Random, slug: str) -> Decimal:
     return Decimal(rng.randint(120, 480))  # staff: hours worked
 
 
-def _quarter_ends(first_year: int, today: date) -> list[date]:
-    ends = [date(year, month, 28 if month == 2 else 30 if month in (6, 9) else 31)
-            for year in range(first_year, today.year + 1) for month in (3, 6, 9, 12)]
-    return [d for d in ends if d < today] + [today]
+def _contribution_days(first_year: int, today: date) -> list[date]:
+    """Half-year ends in the closed years, quarter ends in this one (contributions flowing
+    in), and today: few enough service calls to keep the seed fast."""
+    days = [date(year, month, 30 if month == 6 else 31)
+            for year in range(first_year, today.year) for month in (6, 12)]
+    days += [date(today.year, month, 30 if month in (6, 9) else 31)
+             for month in (3, 6, 9, 12)]
+    return [d for d in days if d < today] + [today]
 
 
 def _contributions(rng: random.Random, first_year: int, today: date) -> int:
@@ -59,7 +64,7 @@ def _contributions(rng: random.Random, first_year: int, today: date) -> int:
                                 "activated_on", "exited_on"))
     by_id = {pk: m for pk, m in Member.objects.in_bulk([m[0] for m in members]).items()}
     count = 0
-    for day in _quarter_ends(first_year, today):
+    for day in _contribution_days(first_year, today):
         for pk, number, slug, activated, exited in members:
             if activated > day or (exited is not None and exited <= day):
                 continue
