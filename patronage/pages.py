@@ -90,6 +90,7 @@ def open_books(request):
         "period_label": _period_label(period) if period else "",
         "period_error": period_error, "on": on, "on_error": on_error,
         "on_value": request.GET.get("on", ""),
+        "can_run": rules.may_write(request.user),
     }
     if period is not None:
         statement = ledger_selectors.income_statement(period)
