@@ -22,6 +22,7 @@ The statements API answers `?format=pdf` / `Accept: application/pdf` with `rende
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -33,6 +34,9 @@ from fpdf.enums import XPos, YPos
 from coop.money import format_minor
 
 FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
+# fontTools logs every step of subsetting the font at INFO (some 30 lines a PDF), which the
+# root logger (LOG_LEVEL=INFO) would print for each statement downloaded.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 FAMILY = "DejaVuSans"
 
 
