@@ -42,7 +42,7 @@ class RegisterPostings:
                                              status=FiscalPeriod.Status.CLOSED).first()
         if period is None:
             return None
-        return (f"{WHAT.get(kind, 'A movement')} dated {on.isoformat()} falls in the closed "
+        return (f"{WHAT.get(kind, 'An entry')} dated {on.isoformat()} falls in the closed "
                 f"fiscal period {period}; the books of that period are closed, so date it in an "
                 f"open period.")
 

@@ -6,11 +6,13 @@ from datetime import date
 import pytest
 from django.db.models import Sum
 
-from ledger import selectors
+from coop.errors import Conflict
+from ledger import selectors, services
 from ledger.journal import payment_key
 from ledger.models import JournalEntry, JournalLine
 from membership import services as membership_services
 from membership.models import SharePayment
+from tests.ledger.factories import BOOKKEEPER, make_period
 from tests.ledger.helpers import run_together
 from tests.membership.factories import REGISTRAR, StakeholderClassFactory, make_member
 
@@ -50,3 +52,25 @@ def test_concurrent_payments_and_reversals_stay_reconciled(time_machine):
     sums = JournalLine.objects.aggregate(d=Sum("debit_minor"), c=Sum("credit_minor"))
     assert sums["d"] == sums["c"]
     assert selectors.account_balance("1000") == 4 * (1000 + 2500)
+
+
+def test_postings_racing_the_close_are_in_its_surplus_or_refused(time_machine):
+    """The close holds the entry counter while it totals: a revenue posting dated in the period
+    either commits first (and is in the surplus) or waits and is refused (409)."""
+    time_machine.move_to(date(2026, 1, 10), tick=True)
+    period = make_period(date(2025, 1, 1), date(2025, 12, 31))
+    calls = [lambda i=i: services.revenue_record(actor=BOOKKEEPER, amount_minor=100 + i,
+                                                 date=date(2025, 12, 31), description="Sale")
+             for i in range(8)]
+    calls.insert(4, lambda: services.period_close(actor=BOOKKEEPER, period=period))
+    results, errors = run_together(calls)
+    assert errors[4] is None
+    posted = [r for r, e in zip(results, errors, strict=True) if e is None and r is not None
+              and getattr(r, "kind", "") == "revenue"]
+    refused = [e for e in errors if e is not None]
+    assert all(isinstance(e, Conflict) and "closed fiscal period" in e.message for e in refused)
+    assert len(posted) + len(refused) == 8
+    period.refresh_from_db()
+    assert period.surplus_minor == sum(e.lines.get(debit_minor__gt=0).debit_minor
+                                       for e in posted)
+    assert selectors.account_balance("4000", on=date(2025, 12, 31)) == 0
