@@ -102,3 +102,42 @@ def test_the_iban_is_validated_private_and_erasable(posted):
     assert "DE89" not in str(record.facts) and "3704" not in str(record.facts)
     assert services.payout_accounts_erase(member_ids=[member.pk], actor=PATRONAGE_JOB) == 1
     assert not PayoutAccount.objects.exists()
+
+
+def test_the_payout_admin(client, posted):
+    client.force_login(StaffFactory())
+    assert client.post("/admin/patronage/payoutbatch/gather/").status_code == 302
+    from patronage.models import PayoutBatch
+
+    batch = PayoutBatch.objects.get()
+    page = client.get("/admin/patronage/payoutbatch/")
+    assert page.status_code == 200 and b"Mark paid" in page.content
+    csv_file = client.get(f"/admin/patronage/payoutbatch/{batch.pk}/batch.csv")
+    assert csv_file["Content-Type"] == "text/csv" and b"member_number" in csv_file.content
+    refused = client.post(f"/admin/patronage/payoutbatch/{batch.pk}/pay/", {"paid_on": "x"})
+    assert refused.status_code == 200 and b"errorlist" in refused.content
+    done = client.post(f"/admin/patronage/payoutbatch/{batch.pk}/pay/",
+                       {"paid_on": "2026-02-10"})
+    assert done.status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == "paid" and batch.entry_id is not None
+
+
+def test_the_iban_api_for_the_member_only(posted):
+    from membership.models import Member
+    from tests.governance.helpers import api_key, assert_problem, client_for
+
+    _, members = posted
+    owner = StaffFactory(is_staff=False, is_superuser=False)
+    Member.objects.filter(pk=members[1].pk).update(user=owner)
+    url = "/api/v1/members/1/payout-account/"
+    assert client_for(owner).get(url).json() == {"iban": "", "holder": ""}
+    assert_problem(client_for(owner).put(url, {"iban": "DE00 1234"}, format="json"), 400, "iban")
+    saved = client_for(owner).put(url, {"iban": GOOD_IBAN, "holder": "M. One"}, format="json")
+    assert saved.status_code == 200 and saved.json()["iban"] == "DE89370400440532013000"
+    # Not for other members, nor for keys (not even ledger:read).
+    other = StaffFactory(is_staff=False, is_superuser=False)
+    Member.objects.filter(pk=members[2].pk).update(user=other)
+    assert client_for(other).get(url).status_code == 404
+    assert client_for(key=api_key("ledger:read")).get(url).status_code in (403, 404)
+    assert client_for(StaffFactory()).get(url).json()["iban"] == "DE89370400440532013000"
