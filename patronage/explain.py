@@ -88,8 +88,10 @@ def sections(statement, currency: str) -> list[Section]:
         out.append(Section("Interest on capital", lines))
     p = statement.patronage
     if p is not None:
+        klass = statement.member.stakeholder_class  # loaded with the member (member_of)
+        class_name = klass.name if klass.slug == p.class_slug else p.class_slug
         lines = [f"You contributed {_quantity(p.contribution)} ({p.measure}) in the period; "
-                 f"the {p.class_slug} class contributed {_quantity(p.class_contribution)} "
+                 f"the {class_name} class contributed {_quantity(p.class_contribution)} "
                  f"in all."]
         if p.forfeited:
             lines.append("Nobody in your class contributed, so the class's part went to the "

@@ -98,7 +98,7 @@ def test_a_member_reads_their_statement_and_downloads_the_pdf(new_page, console,
     page.get_by_text("Interest on capital", exact=True).last.click()
     expect(payment).to_be_visible()
     page.locator("summary", has_text="Patronage").click()
-    expect(page.get_by_text("the workers class contributed 40 in all")).to_be_visible()
+    expect(page.get_by_text("the Workers class contributed 40 in all")).to_be_visible()
     screenshot(page, "statement.png")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PDF").click()

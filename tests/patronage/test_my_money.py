@@ -70,7 +70,7 @@ def test_the_statement_explains_every_figure(client, posted):
     assert f"Your part of the pool, in whole cents (largest remainder): " \
            f"{line.interest_minor / 100:.2f} EUR" in page
     # Patronage: the contribution against the class's total.
-    assert "You contributed 10 (" in page and "the workers class contributed 40 in all" in page
+    assert "You contributed 10 (" in page and "the Workers class contributed 40 in all" in page
     assert "Your share:" in page and "× 10 ÷ 40 =" in page
     # Cash and retained, with version 1's 30 %.
     assert "Cash: 30 % of" in page and "credited to your capital account" in page
