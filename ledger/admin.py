@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -76,6 +76,12 @@ class MoneyForm(forms.Form):
             raise forms.ValidationError(exc.message) from None
 
 
+class ReverseForm(forms.Form):
+    date = forms.DateField(widget=AdminDateWidget,
+                           help_text="In an open period, not before the entry's date.")
+    reason = forms.CharField(max_length=250, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class MoneyImportForm(forms.Form):
     file = forms.FileField(help_text="CSV: date, type, category, amount, description, "
                                      "reference (optional).")
@@ -88,6 +94,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     search_fields = ["description", "idempotency_key", "=number"]
     date_hierarchy = "date"
     inlines = [JournalLineInline]
+    change_form_template = "admin/ledger/journalentry_change_form.html"
     change_list_template = "admin/ledger/journalentry_change_list.html"
     readonly_fields = ["number", "date", "description", "kind", "idempotency_key",
                        "payload_hash", "reverses", "proposal", "created_by", "created_at"]
@@ -103,6 +110,8 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [path("record/", wrap(self.record_view), name="ledger_journalentry_record"),
+                path("<int:entry_id>/reverse/", wrap(self.reverse_view),
+                     name="ledger_journalentry_reverse"),
                 path("import/", wrap(self.import_view), name="ledger_journalentry_import"),
                 *super().get_urls()]
 
@@ -143,6 +152,29 @@ class JournalEntryAdmin(ReadOnlyAdmin):
                     reverse("admin:ledger_journalentry_change", args=[entry.pk]))
         return self._page(request, "record_money.html", title="Record money in or out",
                           form=form)
+
+    def reverse_view(self, request, entry_id):
+        """Correct a posted entry by its opposite (entries are never edited)."""
+        self._require_bookkeeper(request)
+        entry = JournalEntry.objects.filter(pk=entry_id).first()
+        if entry is None:
+            raise Http404
+        form = ReverseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                reversal = services.entry_reverse(
+                    actor=request.user, entry=entry, date=form.cleaned_data["date"],
+                    reason=form.cleaned_data["reason"],
+                    idempotency_key=f"admin-reverse:{entry.pk}")
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                self.message_user(request, f"Posted entry {reversal.number}, reversing entry "
+                                           f"{entry.number}.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:ledger_journalentry_change", args=[reversal.pk]))
+        return self._page(request, "reverse_entry.html", title=f"Reverse entry {entry.number}",
+                          form=form, entry=entry)
 
     def import_view(self, request):
         """Upload → preview (errors by row and column) → confirm → post, all or nothing."""

@@ -50,11 +50,6 @@ def member_capital_balance(member_id: int, *, on: date | None = None) -> int:
     return sums["c"] - sums["d"]
 
 
-def open_periods_before(d: date):
-    return FiscalPeriod.objects.filter(end__lt=d, status=FiscalPeriod.Status.OPEN)
-
-
-
 # --- reconciliation: the register against the books (RULES.md §3) --------------------------
 
 @dataclass(frozen=True)

@@ -64,3 +64,24 @@ def test_a_period_not_yet_ended_is_not_closed_by_the_admin(staff_client):
     assert b"only after its end date" in page.content
     period.refresh_from_db()
     assert period.status == "open"
+
+
+def test_staff_reverse_an_entry_from_its_page(staff_client):
+    entry = post(1_000)
+    page = staff_client.get(f"/admin/ledger/journalentry/{entry.pk}/change/")
+    assert b"Reverse this entry" in page.content
+    missing = staff_client.post(f"/admin/ledger/journalentry/{entry.pk}/reverse/",
+                                {"date": "2025-03-02"})
+    assert missing.status_code == 200
+    assert JournalEntry.objects.count() == 1
+    too_early = staff_client.post(f"/admin/ledger/journalentry/{entry.pk}/reverse/",
+                                  {"date": "2025-02-01", "reason": "typo"})
+    assert b"cannot be dated before" in too_early.content
+    done = staff_client.post(f"/admin/ledger/journalentry/{entry.pk}/reverse/",
+                             {"date": "2025-03-02", "reason": "typed twice"})
+    assert done.status_code == 302
+    reversal = JournalEntry.objects.get(reverses=entry)
+    assert selectors.account_balance(accounts.BANK) == 0
+    page = staff_client.get(f"/admin/ledger/journalentry/{reversal.pk}/change/")
+    assert b"Reverse this entry" not in page.content
+    assert staff_client.get("/admin/ledger/journalentry/999999/reverse/").status_code == 404

@@ -314,3 +314,38 @@ def test_the_registers_payment_through_the_members_api_posts(world):
     assert FiscalPeriod.objects.count() == 0
     membership_services.member_exit(member=member, actor=REGISTRAR)
     assert selectors.reconciliation().ok
+
+
+def test_open_books_and_capital_account_cost_fixed_queries(world, django_assert_max_num_queries):
+    client = world.client("member")
+    paths = [f"{API}/ledger/accounts/", f"{API}/ledger/balance-sheet/?date=2026-01-01",
+             f"{API}/members/{world.member.member_number}/capital-account/"]
+    counts = {}
+    for path in paths:
+        client.get(path)
+        with django_assert_max_num_queries(10) as captured:
+            assert client.get(path).status_code == 200
+        counts[path] = len(captured.captured_queries)
+    for i in range(15):
+        post(100 + i, on=date(2025, 1, 1 + i), credit=accounts.SHARE_CAPITAL,
+             member_id=world.member.pk)
+    for path in paths:
+        with django_assert_max_num_queries(counts[path]):
+            assert client.get(path).status_code == 200
+
+
+def test_a_share_payment_dated_in_a_closed_period_is_a_409_and_writes_nothing(world,
+                                                                              time_machine):
+    time_machine.move_to(date(2025, 2, 1), tick=True)
+    member = make_member(shares=2)
+    period = make_period()
+    time_machine.move_to(date(2026, 1, 10), tick=True)
+    services.period_close(actor=BOOKKEEPER, period=period)
+    response = world.client("key_members").post(
+        f"{API}/members/{member.member_number}/share-payments/",
+        {"amount_minor": 5000, "paid_on": "2025-12-01"}, format="json")
+    body = assert_problem(response, 409, "paid_on")
+    assert "closed fiscal period 2025-01-01 – 2025-12-31" in body["detail"]
+    member.refresh_from_db()
+    assert member.paid_minor == 0
+    assert selectors.member_capital_balance(member.pk) == 0

@@ -74,3 +74,29 @@ def test_postings_racing_the_close_are_in_its_surplus_or_refused(time_machine):
     assert period.surplus_minor == sum(e.lines.get(debit_minor__gt=0).debit_minor
                                        for e in posted)
     assert selectors.account_balance("4000", on=date(2025, 12, 31)) == 0
+
+
+def test_the_register_import_and_live_payments_do_not_deadlock(time_machine):
+    """The import holds the certificate and member counters while its payments post (journal
+    counter); a live payment takes the certificate counter before the journal's (name order),
+    so neither waits for the other in a circle."""
+    from membership import importer
+
+    time_machine.move_to(date(2025, 3, 1), tick=True)
+    klass = StakeholderClassFactory(share_price_minor=1000, min_shares=1, max_shares=20)
+    live = [make_member(stakeholder_class=klass, shares=10) for _ in range(3)]
+    rows = ["member_number,name,class,shares_subscribed,joined_on,status,payments,certificates"]
+    for i in range(12):
+        number, first = 100 + i, 1000 + 2 * i
+        rows.append(f"{number},Imported {i},{klass.slug},2,2020-01-01,active,"
+                    f"2020-01-02:2000,{first}-{first + 1}")
+    text = "\n".join(rows) + "\n"
+    calls = [lambda: importer.register_import(text=text, actor=REGISTRAR)]
+    calls += [lambda m=m: membership_services.share_payment_record(
+        member=m, amount_minor=3000, paid_on=date(2025, 3, 1), actor=REGISTRAR) for m in live]
+    _, errors = run_together(calls)
+    assert errors == [None] * len(calls)
+    assert selectors.reconciliation().ok
+    assert JournalEntry.objects.filter(kind="share_payment").count() == 12 + 3
+    numbers = sorted(JournalEntry.objects.values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))
