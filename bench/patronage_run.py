@@ -53,12 +53,13 @@ def generate(members: int) -> int:
     from ledger import accounts
     from ledger import services as ledger
     from ledger.journal import Line
-    from membership.models import StakeholderClass
+    from membership import services as membership
     from patronage import services
 
-    classes = [StakeholderClass.objects.get_or_create(
-        slug=slug, defaults={"name": slug.title(), "share_price_minor": price, "min_shares": 1,
-                             "max_shares": 10, "patronage_measure": measure})[0]
+    # The classes through membership's service (only it writes the register's classes).
+    classes = [membership.stakeholder_class_create(
+        actor=BENCHMARK, slug=slug, name=slug.title(), share_price_minor=price, min_shares=1,
+        max_shares=10, patronage_measure=measure)
         for slug, price, measure in (("workers", 10_000, "hours"),
                                      ("users", 5_000, "purchases"),
                                      ("contributors", 2_500, "photos licensed"))]

@@ -323,7 +323,9 @@ class PatronageSettingsAdmin(ServiceSaveMixin, admin.ModelAdmin):
                                  runs_need_assembly=form.cleaned_data["runs_need_assembly"])
 
     def has_add_permission(self, request):
-        return not PatronageSettings.objects.exists()
+        # The one row is made on first use (the list redirects to it); asking whether it
+        # exists on every admin page would cost each of them a query.
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

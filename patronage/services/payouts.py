@@ -148,9 +148,11 @@ def payout_sepa(batch: PayoutBatch, *, execution_date: date | None = None) -> tu
     coop = Cooperative.current()
     if not coop.payment_iban:
         raise Conflict("The cooperative's own IBAN is not set (admin: Cooperative).")
-    sepa = SepaTransfer({"name": coop.payment_account_holder or coop.name,
-                         "IBAN": coop.payment_iban, "BIC": coop.payment_bic or "NOTPROVIDED",
-                         "batch": True, "currency": coop.currency}, clean=True)
+    debtor = {"name": coop.payment_account_holder or coop.name, "IBAN": coop.payment_iban,
+              "batch": True, "currency": coop.currency}
+    if coop.payment_bic:  # optional in SEPA since 2016 (IBAN-only)
+        debtor["BIC"] = coop.payment_bic
+    sepa = SepaTransfer(debtor, clean=True)
     left_out = []
     when = execution_date or timezone.localdate()
     for line in payout_lines(batch):

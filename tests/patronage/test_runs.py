@@ -200,7 +200,7 @@ def test_with_runs_need_assembly_a_passed_proposal_posts_the_run(
     period, members = cooperative
     run = computed(period, django_capture_on_commit_callbacks)
     PatronageSettings.objects.update_or_create(pk=1, defaults={"runs_need_assembly": True})
-    proposal = new_proposal(category=policy_category, threshold="2/3",
+    proposal = new_proposal(category=policy_category, threshold="2/3", hours=200,
                             enacts={"kind": "dividend_run_approval", "run_id": run.pk})
     description = "\n".join(enactments.description("dividend_run_approval",
                                                    proposal.enactment_payload))
@@ -226,7 +226,7 @@ def test_an_approval_whose_run_was_superseded_fails_and_the_close_stands(
     period, _ = cooperative
     run = computed(period, django_capture_on_commit_callbacks)
     other = computed(period, django_capture_on_commit_callbacks)
-    proposal = new_proposal(category=policy_category, threshold="2/3",
+    proposal = new_proposal(category=policy_category, threshold="2/3", hours=200,
                             enacts={"kind": "dividend_run_approval", "run_id": run.pk})
     governance.proposal_open(actor=TEST_JOB, proposal=proposal)
     services.dividend_run_approve(actor=PATRONAGE_JOB, run=other)  # staff posted another
