@@ -1,0 +1,186 @@
+"""Every figure of RULES §5 on a constructed multi-month scenario (tests/vitality/conftest.py),
+worked out by hand, with the edge cases: no votes, no answers, no members three months earlier,
+no revenue (the books' figures are null until the ledger lands)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from tests.vitality import factories as f
+from tests.vitality.conftest import JUNE
+from vitality import figures
+from vitality.months import add_months
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 7, 15, 9, tzinfo=UTC)
+
+
+def compute(month, now=NOW):
+    return figures.compute(month, now=now)
+
+
+def test_membership_figures(scenario):
+    june = compute(JUNE)
+    m = june.metrics
+    # End of March: 10 workers + 5 users; end of June: 12 workers (10 + 3 − 1) and 6 users.
+    assert m["members_active"] == 18
+    assert m["members_joined"] == 5  # the applicant awaiting payment was admitted in June too
+    assert m["members_exited"] == 1
+    assert m["growth_3m"] == "0.2000"  # 18 / 15 − 1
+    assert m["referral_share"] == "0.4000"  # 2 of the 5 joiners were referred by a member
+    assert {k: june.by_class["workers"][k] for k in ("members_active", "members_joined",
+                                                     "members_exited")} == {
+        "members_active": 12, "members_joined": 3, "members_exited": 1}
+    assert june.by_class["users"]["members_active"] == 6
+
+
+def test_no_members_three_months_earlier_is_null(scenario):
+    january = compute(date(2026, 1, 1))
+    assert january.metrics["members_active"] == 15
+    assert january.metrics["growth_3m"] is None  # nobody at the end of October 2025
+    february = compute(date(2026, 2, 1))
+    assert february.metrics["referral_share"] is None  # nobody joined in February
+
+
+def test_vote_figures(scenario):
+    m = compute(JUNE).metrics
+    assert m["turnout_mean"] == "0.4000"  # (6/10 + 1/5) / 2
+    assert m["quorum_met_rate"] == "0.5000"
+    assert m["reminder_rate"] == "0.5000"
+    assert m["decision_days_median"] == "5.0"  # median of 7 and 3 days
+    # April to June: 3 votes, 2 met quorum, 1 needed reminders.
+    assert m["quorum_met_rate_3m"] == "0.6667"
+    assert m["reminder_rate_3m"] == "0.3333"
+    by_class = compute(JUNE).by_class
+    assert by_class["workers"]["turnout_mean"] == "0.6000"
+    assert by_class["users"]["turnout_mean"] == "0.2000"
+
+
+def test_a_month_without_votes(scenario):
+    m = compute(date(2026, 5, 1)).metrics
+    for name in ("turnout_mean", "quorum_met_rate", "reminder_rate", "decision_days_median"):
+        assert m[name] is None, name
+    assert m["quorum_met_rate_3m"] == "1.0000"  # the April vote
+    assert compute(date(2026, 5, 1)).by_class["workers"]["turnout_mean"] is None
+
+
+def test_core_share(scenario):
+    # January to June: workers 0–4 took part twice, worker 5 and user 0 once: 7 people, 12
+    # participations; the core is ceil(10 % of 7) = 1 person (worker 0: ties by member
+    # number), with 2 of the 12.
+    assert compute(JUNE).metrics["core_share"] == "0.1667"
+    # In December the window (July to December) holds no vote: no participation at all.
+    assert compute(date(2026, 12, 1), now=datetime(2027, 1, 2, tzinfo=UTC)).metrics[
+        "core_share"] is None
+
+
+def test_core_share_counts_the_most_active_tenth():
+    workers = f.klass("workers")
+    people = f.members(workers, date(2026, 1, 1), 20)
+    # 10 votes; the first two members take part in all, the others in one each.
+    for i in range(10):
+        f.vote(f.at(date(2026, 3, 1 + i)),
+               [(m, n < 2 or n - 2 == i) for n, m in enumerate(people)])
+    # 12 participants (2 + 10); core = ceil(1.2) = 2, with 20 of 30 participations.
+    assert compute(date(2026, 3, 1)).metrics["core_share"] == "0.6667"
+
+
+def test_satisfaction_published_after_the_month(scenario):
+    june = compute(JUNE)
+    assert june.metrics["satisfaction_answers"] == 9
+    assert june.metrics["satisfaction_mean"] == "3.44"  # 31 / 9
+    assert june.metrics["satisfaction_response_rate"] == "0.5000"  # 9 of 18 active
+    assert june.distribution == {"1": 1, "2": 1, "3": 2, "4": 3, "5": 2}
+    # Users gave 2 answers (hidden), so workers are hidden too: 3.44 − workers would give
+    # the users away (privacy by subtraction).
+    assert june.by_class["workers"]["satisfaction_mean"] is None
+    assert june.by_class["users"]["satisfaction_mean"] is None
+
+
+def test_during_the_month_only_the_count(scenario):
+    during = compute(JUNE, now=datetime(2026, 6, 28, tzinfo=UTC))
+    assert during.metrics["satisfaction_answers"] == 9
+    assert during.metrics["satisfaction_mean"] is None
+    assert during.distribution is None
+    assert during.facts.survey_published is False
+    assert all(row["satisfaction_mean"] is None for row in during.by_class.values())
+
+
+def test_per_class_satisfaction_with_five_answers_or_more():
+    a, b, c = f.klass("alpha"), f.klass("beta"), f.klass("gamma")
+    month = date(2026, 3, 1)
+    f.answers(month, [(m, 4) for m in f.members(a, date(2026, 1, 1), 7)])
+    f.answers(month, [(m, 2) for m in f.members(b, date(2026, 1, 1), 6)])
+    f.answers(month, [(m, 5) for m in f.members(c, date(2026, 1, 1), 2)])
+    by_class = compute(month).by_class
+    assert by_class["alpha"]["satisfaction_mean"] == "4.00"
+    assert by_class["beta"]["satisfaction_mean"] is None  # the next smallest, hidden with gamma
+    assert by_class["gamma"]["satisfaction_mean"] is None
+    f.answers(month, [(m, 3) for m in f.members(c, date(2026, 1, 1), 3)])
+    by_class = compute(month).by_class
+    assert (by_class["beta"]["satisfaction_mean"], by_class["gamma"]["satisfaction_mean"]) == (
+        "2.00", "3.80")
+
+
+def test_a_month_without_answers(scenario):
+    m = compute(date(2026, 5, 1)).metrics
+    assert m["satisfaction_answers"] == 0
+    assert m["satisfaction_mean"] is None
+    assert m["satisfaction_response_rate"] == "0.0000"
+
+
+def test_implementation_figures(scenario):
+    # Done in June: closed 1 February (130 days) and 3 March (99 days).
+    assert compute(JUNE).metrics["implementation_days_median"] == "114.5"
+    assert compute(JUNE).metrics["implementation_lagging"] == 0
+    # At the end of May the February decision was 119 days old and not done yet.
+    may = compute(date(2026, 5, 1)).metrics
+    assert may["implementation_lagging"] == 1
+    assert may["implementation_days_median"] is None
+
+
+def test_uptime(scenario):
+    assert compute(JUNE).metrics["uptime"] == "0.1000"  # 4,320 of 43,200 minutes
+    assert compute(date(2026, 5, 1)).metrics["uptime"] == "0.0000"
+    # The current month counts the minutes so far: the beats from 3 June (2,880) of the
+    # 5,760 minutes up to 5 June 00:00.
+    assert compute(JUNE, now=datetime(2026, 6, 5, tzinfo=UTC)).metrics["uptime"] == "0.5000"
+
+
+def test_no_revenue_means_null_economic_figures(scenario):
+    m = compute(JUNE).metrics
+    for name in ("revenue", "expenses", "surplus", "reserves_balance", "circulation_ratio_12m",
+                 "governance_spend_share_12m"):
+        assert m[name] is None, name
+
+
+@override_settings(TIME_ZONE="Pacific/Auckland")
+def test_months_run_in_the_cooperatives_time_zone():
+    workers = f.klass("workers")
+    people = f.members(workers, date(2026, 1, 1), 3)
+    # 30 June 20:00 UTC is 1 July 08:00 in Auckland: a July vote.
+    f.vote(datetime(2026, 6, 30, 20, tzinfo=UTC), [(m, True) for m in people])
+    now = datetime(2026, 8, 2, tzinfo=UTC)
+    assert compute(JUNE, now).metrics["quorum_met_rate"] is None
+    assert compute(date(2026, 7, 1), now).metrics["quorum_met_rate"] == "1.0000"
+
+
+def _queries(month, now=NOW) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        compute(month, now)
+    return len(ctx.captured_queries)
+
+
+def test_queries_constant_in_months_and_members(scenario):
+    baseline = _queries(JUNE)
+    assert baseline <= 12
+    workers = f.klass("workers")
+    more = f.members(workers, date(2026, 2, 1), 30)
+    for day in range(1, 20):
+        f.vote(f.at(date(2026, 6, day)) - timedelta(hours=1), [(m, day % 2 == 0) for m in more])
+    f.answers(JUNE, [(m, 3) for m in more])
+    assert _queries(JUNE) == baseline
+    assert _queries(add_months(JUNE, -30), datetime(2026, 7, 1, tzinfo=UTC)) == baseline

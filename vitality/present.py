@@ -1,0 +1,79 @@
+"""How the figures read to people: units, plain-word labels, and for each alert the
+cooperative practice that answers it and a link to act."""
+
+from decimal import Decimal
+
+from coop.models import Cooperative
+from coop.money import format_minor
+
+from .figures import FIGURES, MONEY
+
+PERCENT = {"growth_3m", "referral_share", "turnout_mean", "quorum_met_rate", "reminder_rate",
+           "quorum_met_rate_3m", "reminder_rate_3m", "core_share", "satisfaction_response_rate",
+           "circulation_ratio_12m", "governance_spend_share_12m", "uptime"}
+DAYS = {"decision_days_median", "implementation_days_median"}
+# Figures where a rise is bad news (the "against the last three" column says so).
+LOWER_IS_BETTER = {"members_exited", "reminder_rate", "reminder_rate_3m", "core_share",
+                   "decision_days_median", "implementation_days_median",
+                   "implementation_lagging", "expenses"}
+
+# RULES §5's alerts: the practice that answers each, and where to act.
+PRACTICES = {
+    "extractive_pressure": (
+        "Pause growth, reduce complexity, return to smaller circles: ask the members what "
+        "changed before admitting more.",
+        "Send a survey", "/admin/vitality/surveysettings/"),
+    "participation_core": (
+        "Shift from quarterly votes to rapid feedback loops: monthly surveys, open office "
+        "hours, experimental changes members can contest.",
+        "Draft a proposal", "/governance/proposals/new/"),
+    "quorum_decay": (
+        "Shift from quarterly votes to rapid feedback loops: fewer, smaller decisions, open "
+        "office hours, and votes members can contest afterwards.",
+        "Draft a proposal", "/governance/proposals/new/"),
+    "surplus_accumulating": (
+        "Put the surplus back into circulation: a dividend run or a commons allocation.",
+        "Start a run", "/admin/patronage/"),
+    "implementation_lag": (
+        "Review what was decided and not done: implement it, or bring it back to the members "
+        "as a new proposal.",
+        "Draft a proposal", "/governance/proposals/new/"),
+    "governance_underfunded": (
+        "Budget for governance (5–10 % of expenses): facilitation, translation, meeting time.",
+        "Draft a proposal", "/governance/proposals/new/"),
+    "satisfaction_low": (
+        "Ask why: open office hours and a follow-up survey, then a proposal for what members "
+        "name most.",
+        "Send a survey", "/admin/vitality/surveysettings/"),
+}
+
+
+def number(value) -> float | None:
+    return None if value is None else float(Decimal(str(value)))
+
+
+def display(name: str, value, currency: str | None = None) -> str:
+    """A figure as people read it: "12.5 %", "3.40", "4.5 days", "1,250.00 EUR", "—" for null."""
+    if value is None:
+        return "—"
+    if name in MONEY:
+        return format_minor(int(value), currency or Cooperative.current_currency())
+    if name in PERCENT:
+        shown = (Decimal(str(value)) * 100).quantize(Decimal("0.1"))
+        return f"{shown} %"
+    if name in DAYS:
+        return f"{value} days"
+    return str(value)
+
+
+def digest_lines(snapshot) -> list[str]:
+    return [f"{FIGURES[name]}: {display(name, value)}"
+            for name, value in snapshot.metrics.items() if value is not None and name in FIGURES]
+
+
+def alert_view(alert: dict) -> dict:
+    practice, action, url = PRACTICES.get(alert["code"], ("", "", ""))
+    from .notices import LABELS
+
+    return alert | {"label": LABELS.get(alert["code"], alert["code"]), "practice": practice,
+                    "action": action, "action_url": url}
