@@ -148,17 +148,18 @@ def _votes(month: date) -> dict:
     return figures
 
 
-def _implementation(month: date, lag_days: int) -> dict:
+def _implementation(month: date, lag_days: int, now: datetime) -> dict:
     """Median days from close to done over proposals done in M (one query, a row each), and
     the passed proposals that were still not done at the end of M more than `lag_days` after
-    their close (one count). A proposal done since counts as lagging in the months before."""
+    their close (one count; for the current month, as of now). A proposal done since counts
+    as lagging in the months before."""
     end_day = last_day(month)
     done = Proposal.objects.filter(implementation_done_on__gte=month,
                                    implementation_done_on__lte=end_day,
                                    closed_at__isnull=False).values_list(
         "closed_at", "implementation_done_on")
     days = [(done_on - timezone.localdate(closed)).days for closed, done_on in done]
-    _, end = bounds(month)
+    end = min(bounds(month)[1], now)
     lagging = Proposal.objects.filter(
         outcome=Proposal.Outcome.PASSED,
         implementation_status__in=[Proposal.Implementation.PLANNED,
@@ -295,7 +296,7 @@ def compute(month: date, *, now: datetime | None = None,
     satisfaction_by_class = survey.pop("by_class")
     distribution = survey.pop("distribution")
     metrics |= survey
-    metrics |= _implementation(month, limits.implementation_lag_days)
+    metrics |= _implementation(month, limits.implementation_lag_days, now)
     ledger = ledger_figures(month)
     unposted = ledger.pop("unposted_periods")
     metrics |= ledger
