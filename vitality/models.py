@@ -125,8 +125,8 @@ class AlertThresholds(models.Model):
 
     @classmethod
     def current(cls) -> "AlertThresholds":
-        row, _ = cls.objects.get_or_create(pk=1)
-        return row
+        """The row staff edited, or the defaults (unsaved: reading writes nothing)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
     def as_thresholds(self) -> alerts.Thresholds:
         return alerts.Thresholds(**{f.name: getattr(self, f.name)
@@ -149,7 +149,7 @@ class SurveySettings(models.Model):
 
     @classmethod
     def current(cls) -> "SurveySettings":
-        row, _ = cls.objects.get_or_create(pk=1)
-        return row
+        """The row staff edited, or the defaults (unsaved: reading writes nothing)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 

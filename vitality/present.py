@@ -77,3 +77,35 @@ def alert_view(alert: dict) -> dict:
 
     return alert | {"label": LABELS.get(alert["code"], alert["code"]), "practice": practice,
                     "action": action, "action_url": url}
+
+
+# The figure each alert is about, shown first on the member home when it fires.
+ALERT_FIGURE = {
+    "extractive_pressure": "satisfaction_mean", "participation_core": "core_share",
+    "quorum_decay": "quorum_met_rate_3m", "surplus_accumulating": "circulation_ratio_12m",
+    "implementation_lag": "implementation_lagging",
+    "governance_underfunded": "governance_spend_share_12m",
+    "satisfaction_low": "satisfaction_mean",
+}
+USUAL = ("satisfaction_mean", "members_active", "turnout_mean", "surplus")
+
+
+def highlights(snapshot, count: int = 3) -> list[dict]:
+    """The two or three figures that matter most this month: those behind an alert first,
+    then satisfaction, membership, turnout."""
+    from .notices import LABELS
+
+    items, seen = [], set()
+    for alert in snapshot.alerts:
+        name = ALERT_FIGURE.get(alert["code"])
+        if name and name not in seen:
+            seen.add(name)
+            items.append({"name": name, "label": FIGURES[name],
+                          "value": display(name, snapshot.metrics.get(name)),
+                          "note": f"alert: {LABELS.get(alert['code'], alert['code'])}"})
+    for name in USUAL:
+        if name not in seen and snapshot.metrics.get(name) is not None:
+            seen.add(name)
+            items.append({"name": name, "label": FIGURES[name],
+                          "value": display(name, snapshot.metrics[name]), "note": ""})
+    return items[:count]

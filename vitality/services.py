@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from coop import notices
 from coop.actors import SystemActor
-from coop.audit import audit_record
+from coop.audit import audit_record, changes_apply
 from coop.errors import Conflict, InvalidInput, NotAllowed
 from coop.models import NoticePreference, PartnerApiKey
 from membership.models import Member
@@ -253,3 +253,27 @@ def digest_send(*, month: date) -> int:
         notices.notices_create(kind="vitality.digest", recipient_model=Member,
                                recipient_ids=members, target=snapshot)
     return len(members)
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def settings_update(*, actor, model: type[AlertThresholds] | type[SurveySettings],
+                    changes: dict) -> AlertThresholds | SurveySettings:
+    """Staff change the alert thresholds or the survey settings (one row each); audited with
+    the old and the new value of each changed field. New thresholds apply to snapshots
+    computed afterwards (a final month changes only through a recompute)."""
+    if not rules.is_staff(actor):
+        raise NotAllowed("Only staff change the vitality settings.")
+    unknown = set(changes) - {f.name for f in model._meta.concrete_fields if f.name != "id"}
+    if unknown:
+        raise InvalidInput(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+    row, _ = model.objects.select_for_update().get_or_create(pk=1)
+    facts = changes_apply(row, changes)
+    if facts:
+        audit_record(action=f"vitality.{model._meta.model_name}_updated",
+                     object_type=model._meta.model_name, object_id=1, actor=actor,
+                     facts={name: {k: str(v) for k, v in change.items()}
+                            for name, change in facts.items()})
+    return row

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "vitality"
+
+urlpatterns = [
+    path("vitality/pulse/", views.pulse, name="pulse"),
+]

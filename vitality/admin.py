@@ -1,0 +1,59 @@
+"""Vitality in the admin: snapshots and alerts read-only (with their recomputes), the alert
+thresholds and the survey settings edited through the service. Pulse answers have no admin
+page: staff see them only in aggregate, on the dashboard."""
+
+from django.contrib import admin
+
+from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
+
+from . import services
+from .models import Alert, AlertThresholds, Snapshot, SnapshotRecompute, SurveySettings
+
+
+class RecomputeInline(ReadOnlyInline):
+    model = SnapshotRecompute
+    fields = ["at", "by", "changed"]
+    show_change_link = False
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["month", "provisional", "computed_at", "alert_codes"]
+    list_filter = ["provisional"]
+    date_hierarchy = "month"
+    fields = ["month", "provisional", "computed_at", "metrics", "by_class", "alerts", "survey"]
+    inlines = [RecomputeInline]
+
+    @admin.display(description="alerts")
+    def alert_codes(self, snapshot):
+        return ", ".join(a["code"] for a in snapshot.alerts) or "—"
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["month", "code", "severity", "message"]
+    list_filter = ["code"]
+
+
+class SingletonAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return not self.model.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_by_service(self, request, obj, form, change):
+        row = services.settings_update(
+            actor=request.user, model=self.model,
+            changes={name: form.cleaned_data[name] for name in form.changed_data})
+        obj.pk = row.pk
+
+
+@admin.register(AlertThresholds)
+class AlertThresholdsAdmin(SingletonAdmin):
+    pass
+
+
+@admin.register(SurveySettings)
+class SurveySettingsAdmin(SingletonAdmin):
+    list_display = ["question", "enabled", "comments_allowed"]
