@@ -23,6 +23,7 @@ from .exits import (  # noqa: F401
     ExitResult,
     _check_exit_date,
     member_exit,
+    redemptions_make_payable,
 )
 from .imports import (  # noqa: F401
     member_import,

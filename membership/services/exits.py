@@ -99,3 +99,23 @@ def member_exit(*, member: Member, actor, reason: str = "",
                                      **({"imported": True, "redemption_status": redemption_status}
                                         if imported else {})})
     return ExitResult(member=member, redemption=redemption)
+
+
+@transaction.atomic
+def redemptions_make_payable(*, on: date, actor) -> list[Redemption]:
+    """The redemptions requested by exits up to `on` become payable (RULES.md §3: at the close
+    of the exit's period; the ledger's `period_close` calls this and posts each one)."""
+    _require(rules.may_manage_register(actor),
+             "Only staff, a members:write key or a system job make redemptions payable.")
+    redemptions = list(Redemption.objects.select_related("member")
+                       .filter(status=Redemption.Status.REQUESTED, requested_on__lte=on)
+                       .order_by("pk"))
+    for redemption in redemptions:
+        redemption.status = Redemption.Status.PAYABLE
+    Redemption.objects.bulk_update(redemptions, ["status"])
+    for redemption in redemptions:
+        audit_record(action="redemption.payable", object_type="member",
+                     object_id=redemption.member.member_number, actor=actor,
+                     facts={"redemption": redemption.pk, "amount_minor": redemption.amount_minor,
+                            "on": on.isoformat()})
+    return redemptions
