@@ -3,7 +3,7 @@ summing every line; a member's capital sums that member's tagged lines (an index
 
 from datetime import date
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from . import accounts
 from .models import Account, DayBalance, FiscalPeriod, JournalLine
@@ -50,5 +50,35 @@ def open_periods_before(d: date):
     return FiscalPeriod.objects.filter(end__lt=d, status=FiscalPeriod.Status.OPEN)
 
 
-__all__ = ["account_balance", "is_closed_on", "member_capital_balance", "open_periods_before",
-           "period_containing"]
+def month_figures(start: date, end: date) -> dict[str, int]:
+    """Revenue, expenses (operating and governance), surplus over the days `start` to `end`
+    (both included; a period's closing entries left out, so a month that ends a period keeps
+    its result) and the Indivisible reserve's balance at the end of `end`, in minor units.
+    One query over the day balances, whatever the number of lines (vitality's figures)."""
+    codes = [accounts.REVENUE, accounts.OPERATING_EXPENSES, accounts.GOVERNANCE_EXPENSES,
+             accounts.RESERVE]
+    in_range = Q(day__gte=start, day__lte=end, closing=False)
+
+    def side(code: str, field: str, when: Q):
+        return Sum(field, filter=Q(account__code=code) & when, default=0)
+
+    sums = DayBalance.objects.filter(account__code__in=codes, day__lte=end).aggregate(
+        revenue_c=side(accounts.REVENUE, "credit_minor", in_range),
+        revenue_d=side(accounts.REVENUE, "debit_minor", in_range),
+        operating_d=side(accounts.OPERATING_EXPENSES, "debit_minor", in_range),
+        operating_c=side(accounts.OPERATING_EXPENSES, "credit_minor", in_range),
+        governance_d=side(accounts.GOVERNANCE_EXPENSES, "debit_minor", in_range),
+        governance_c=side(accounts.GOVERNANCE_EXPENSES, "credit_minor", in_range),
+        reserve_c=side(accounts.RESERVE, "credit_minor", Q()),
+        reserve_d=side(accounts.RESERVE, "debit_minor", Q()),
+    )
+    revenue = sums["revenue_c"] - sums["revenue_d"]
+    governance = sums["governance_d"] - sums["governance_c"]
+    expenses = sums["operating_d"] - sums["operating_c"] + governance
+    return {"revenue": revenue, "expenses": expenses, "governance_expenses": governance,
+            "surplus": revenue - expenses,
+            "reserves_balance": sums["reserve_c"] - sums["reserve_d"]}
+
+
+__all__ = ["account_balance", "is_closed_on", "member_capital_balance", "month_figures",
+           "open_periods_before", "period_containing"]
