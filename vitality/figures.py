@@ -18,6 +18,7 @@ from django.utils import timezone
 from coop.models import Heartbeat
 from governance.models import Elector, Proposal
 from governance.rules import hidden_classes
+from ledger import selectors as ledger_selectors
 from membership.models import Member, StakeholderClass
 
 from . import alerts
@@ -252,22 +253,29 @@ def _uptime(month: date, now: datetime) -> str | None:
 
 
 def ledger_figures(month: date) -> dict:
-    """The economic figures of RULES §5 from the books.
-
-    TODO(ledger): the ledger (issue #9, branches `ledger` and `patronage`) has not landed on
-    this branch yet; until it does these are null, which fires no alert. Once merged:
-    revenue/expenses/surplus from `ledger.selectors.month_figures(start, end)`, the reserve
-    from `ledger.selectors.account_balance(accounts.RESERVE, on=last_day(month))`, the 12- and
-    24-month ratios from `patronage.selectors.allocation_history()` and the periods."""
+    """The economic figures of RULES §5 from the books (two queries over the ledger's day
+    balances: the month, and the trailing twelve months for the governance share)."""
+    month_end = last_day(month)
+    books = ledger_selectors.month_figures(month, month_end)
+    year = ledger_selectors.month_figures(add_months(month, -11), month_end)
     return {
-        "revenue": None,
-        "expenses": None,
-        "surplus": None,
-        "reserves_balance": None,
-        "circulation_ratio_12m": None,
-        "governance_spend_share_12m": None,
-        "unposted_periods": None,
-    }
+        "revenue": books["revenue"],
+        "expenses": books["expenses"],
+        "surplus": books["surplus"],
+        "reserves_balance": books["reserves_balance"],
+        "governance_spend_share_12m": ratio(year["governance_expenses"], year["expenses"]),
+    } | circulation_figures(month)
+
+
+def circulation_figures(month: date) -> dict:
+    """`circulation_ratio_12m` and the periods closed with a surplus but no posted run.
+
+    TODO(patronage): dividend runs (branch `patronage`) have not landed on this branch yet;
+    until they do these are null, which fires no alert. Once merged: the periods that ended in
+    the trailing 24 months with a posted run, (interest + patronage + commons of those runs) /
+    their positive surplus; and the periods with a positive surplus closed more than
+    `unposted_months` ago without one."""
+    return {"circulation_ratio_12m": None, "unposted_periods": None}
 
 
 def compute(month: date, *, now: datetime | None = None,

@@ -9,6 +9,8 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from ledger import accounts
+from tests.ledger.factories import post
 from tests.vitality import factories as f
 from tests.vitality.conftest import JUNE
 from vitality import figures
@@ -150,11 +152,25 @@ def test_uptime(scenario):
     assert compute(JUNE, now=datetime(2026, 6, 5, tzinfo=UTC)).metrics["uptime"] == "0.5000"
 
 
-def test_no_revenue_means_null_economic_figures(scenario):
+def test_a_month_without_revenue(scenario):
     m = compute(JUNE).metrics
-    for name in ("revenue", "expenses", "surplus", "reserves_balance", "circulation_ratio_12m",
-                 "governance_spend_share_12m"):
-        assert m[name] is None, name
+    assert (m["revenue"], m["expenses"], m["surplus"], m["reserves_balance"]) == (0, 0, 0, 0)
+    assert m["governance_spend_share_12m"] is None  # no expenses in the twelve months
+    assert m["circulation_ratio_12m"] is None  # no run (TODO: patronage)
+
+
+def test_economic_figures_from_the_books(scenario):
+    post(90_000, on=date(2026, 6, 3))
+    post(30_000, debit=accounts.OPERATING_EXPENSES, credit=accounts.BANK, on=date(2026, 6, 4))
+    post(2_000, debit=accounts.GOVERNANCE_EXPENSES, credit=accounts.BANK, on=date(2026, 6, 5))
+    post(8_000, debit=accounts.OPERATING_EXPENSES, credit=accounts.BANK, on=date(2025, 8, 1))
+    post(4_000, debit=accounts.BANK, credit=accounts.RESERVE, on=date(2025, 2, 1))
+    m = compute(JUNE).metrics
+    assert (m["revenue"], m["expenses"], m["surplus"], m["reserves_balance"]) == (
+        90_000, 32_000, 58_000, 4_000)
+    # July 2025 to June 2026: 2,000 of 40,000 on governance.
+    assert m["governance_spend_share_12m"] == "0.0500"
+    assert compute(date(2026, 5, 1)).metrics["revenue"] == 0
 
 
 @override_settings(TIME_ZONE="Pacific/Auckland")
