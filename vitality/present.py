@@ -109,3 +109,47 @@ def highlights(snapshot, count: int = 3) -> list[dict]:
             items.append({"name": name, "label": FIGURES[name],
                           "value": display(name, snapshot.metrics[name]), "note": ""})
     return items[:count]
+
+
+def chart_value(name: str, value) -> float | int | None:
+    """A figure as the chart draws it: percentages as 0–100, money as minor units."""
+    if value is None:
+        return None
+    if name in MONEY or isinstance(value, int):
+        return int(value)
+    number_ = float(Decimal(str(value)))
+    return round(number_ * 100, 1) if name in PERCENT else number_
+
+
+def chart_format(name: str):
+    if name in PERCENT:
+        return lambda v: f"{v:.1f} %"
+    if name in DAYS:
+        return lambda v: f"{v:.1f} d"
+    return None
+
+
+def compare(latest, before: list, names) -> list[dict]:
+    """"This month against the last three": each figure, the mean of the three snapshots
+    before (over those that have it) and whether it went up or down."""
+    rows = []
+    for name in names:
+        value = latest.metrics.get(name)
+        earlier = [Decimal(str(s.metrics[name])) for s in before
+                   if s.metrics.get(name) is not None]
+        mean = sum(earlier) / len(earlier) if earlier else None
+        trend = ""
+        if value is not None and mean is not None:
+            current = Decimal(str(value))
+            if current != mean:
+                up = current > mean
+                good = up != (name in LOWER_IS_BETTER)
+                trend = ("up" if up else "down") + (" (better)" if good else " (worse)")
+        shown_mean = None
+        if mean is not None:
+            shown_mean = int(round(mean)) if name in MONEY else (
+                mean.quantize(Decimal("0.0001")) if name in PERCENT else
+                mean.quantize(Decimal("0.01")))
+        rows.append({"name": name, "label": FIGURES[name], "value": display(name, value),
+                     "mean": display(name, shown_mean), "trend": trend})
+    return rows

@@ -65,3 +65,10 @@ def comments(month: date, *, now: datetime | None = None) -> list[str]:
         return []
     return sorted(PulseAnswer.objects.filter(month=month, class_slug__in=shown)
                   .exclude(comment="").values_list("comment", flat=True))
+
+
+def class_choices() -> dict[str, str]:
+    """slug -> name of every stakeholder class (the dashboard's class filter; one query)."""
+    from membership.models import StakeholderClass
+
+    return dict(StakeholderClass.objects.order_by("name").values_list("slug", "name"))

@@ -41,3 +41,13 @@ def scenario(db):
     f.heartbeats(datetime(2026, 6, 3, tzinfo=UTC), 4320)
     return {"workers": w, "users": u, "new_workers": new_workers, "new_user": new_user,
             "pending": pending, "votes": [april, june_1, june_2]}
+
+
+@pytest.fixture
+def history(scenario, frozen):
+    """The scenario's months snapshotted by the monthly job (January to June final, July
+    provisional)."""
+    from vitality import services
+
+    services.snapshots_catch_up()
+    return scenario
