@@ -181,7 +181,7 @@ def test_governance_never_imports_a_higher_app_the_registry_is_filled_by_registr
     (enacts(category="nope"), "no category"),
     (enacts(extra=1), "nothing else"),
     ({"category": "bylaws", "min_quorum_percent": 40}, "Unknown enactment kind None"),
-    (enacts(kind="allocation_policy"), "Unknown enactment kind 'allocation_policy'"),
+    (enacts(kind="no_such_kind"), "Unknown enactment kind .no_such_kind."),
     ("40 %", "Give an object"),
 ])
 def test_an_invalid_enactment_is_refused_at_creation_and_nothing_is_written(
