@@ -7,9 +7,9 @@ a point as decimal mark), `external_id` (unique per row; what the partner system
 """
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
-import datetime as dt
 
 from django.db import transaction
 

@@ -12,14 +12,17 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import connection
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from coop.models import Heartbeat
 from governance.models import Elector, Proposal
 from governance.rules import hidden_classes
 from ledger import selectors as ledger_selectors
+from ledger.models import FiscalPeriod
 from membership.models import Member, StakeholderClass
+from patronage.models import DividendRun
 
 from . import alerts
 from .models import PulseAnswer
@@ -264,18 +267,28 @@ def ledger_figures(month: date) -> dict:
         "surplus": books["surplus"],
         "reserves_balance": books["reserves_balance"],
         "governance_spend_share_12m": ratio(year["governance_expenses"], year["expenses"]),
-    } | circulation_figures(month)
+    }
 
 
-def circulation_figures(month: date) -> dict:
-    """`circulation_ratio_12m` and the periods closed with a surplus but no posted run.
-
-    TODO(patronage): dividend runs (branch `patronage`) have not landed on this branch yet;
-    until they do these are null, which fires no alert. Once merged: the periods that ended in
-    the trailing 24 months with a posted run, (interest + patronage + commons of those runs) /
+def circulation_figures(month: date, unposted_months: int = 6,
+                        now: datetime | None = None) -> dict:
+    """RULES §5: `circulation_ratio_12m` over the periods that ended in the trailing 24 months
+    and have a run posted by the end of M, (interest + patronage + commons of those runs) /
     their positive surplus; and the periods with a positive surplus closed more than
-    `unposted_months` ago without one."""
-    return {"circulation_ratio_12m": None, "unposted_periods": None}
+    `unposted_months` before the end of M without a posted run. Two queries."""
+    end = min(bounds(month)[1], now) if now else bounds(month)[1]
+    posted = DividendRun.objects.filter(status=DividendRun.Status.POSTED, posted_at__lt=end)
+    sums = posted.filter(period__end__gte=add_months(month, -23),
+                         period__end__lte=last_day(month)).aggregate(
+        given=Sum(Coalesce("interest_minor", 0) + Coalesce("patronage_minor", 0)
+                  + Coalesce("commons_minor", 0), default=0),
+        surplus=Sum(Greatest(Coalesce("period__surplus_minor", 0), 0), default=0))
+    cutoff = bounds(add_months(month, 1 - unposted_months))[0]
+    unposted = FiscalPeriod.objects.filter(
+        status=FiscalPeriod.Status.CLOSED, surplus_minor__gt=0, closed_at__lt=cutoff,
+    ).exclude(Exists(posted.filter(period=OuterRef("pk")))).count()
+    return {"circulation_ratio_12m": ratio(sums["given"], sums["surplus"]),
+            "unposted_periods": unposted}
 
 
 def compute(month: date, *, now: datetime | None = None,
@@ -305,9 +318,10 @@ def compute(month: date, *, now: datetime | None = None,
     distribution = survey.pop("distribution")
     metrics |= survey
     metrics |= _implementation(month, limits.implementation_lag_days, now)
-    ledger = ledger_figures(month)
-    unposted = ledger.pop("unposted_periods")
-    metrics |= ledger
+    metrics |= ledger_figures(month)
+    circulation = circulation_figures(month, limits.unposted_months, now)
+    unposted = circulation.pop("unposted_periods")
+    metrics |= circulation
     metrics["uptime"] = _uptime(month, now)
     metrics = {name: metrics[name] for name in FIGURES}  # the one order
 

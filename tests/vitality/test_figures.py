@@ -10,6 +10,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from ledger import accounts
+from ledger.models import FiscalPeriod
+from patronage.models import DividendRun
 from tests.ledger.factories import post
 from tests.vitality import factories as f
 from tests.vitality.conftest import JUNE
@@ -156,7 +158,7 @@ def test_a_month_without_revenue(scenario):
     m = compute(JUNE).metrics
     assert (m["revenue"], m["expenses"], m["surplus"], m["reserves_balance"]) == (0, 0, 0, 0)
     assert m["governance_spend_share_12m"] is None  # no expenses in the twelve months
-    assert m["circulation_ratio_12m"] is None  # no run (TODO: patronage)
+    assert m["circulation_ratio_12m"] is None  # no period, no run
 
 
 def test_economic_figures_from_the_books(scenario):
@@ -192,7 +194,9 @@ def _queries(month, now=NOW) -> int:
 
 def test_queries_constant_in_months_and_members(scenario):
     baseline = _queries(JUNE)
-    assert baseline <= 12
+    # members 1, votes 3 (the month's, the trailing quarter, per-class turnout), core 1,
+    # survey 2 (the month, the 3 before), implementation 2, books 2, runs 2, heartbeats 1
+    assert baseline == 14
     workers = f.klass("workers")
     more = f.members(workers, date(2026, 2, 1), 30)
     for day in range(1, 20):
@@ -200,3 +204,34 @@ def test_queries_constant_in_months_and_members(scenario):
     f.answers(JUNE, [(m, 3) for m in more])
     assert _queries(JUNE) == baseline
     assert _queries(add_months(JUNE, -30), datetime(2026, 7, 1, tzinfo=UTC)) == baseline
+
+
+def _period(start, end, surplus, closed_at):
+    return FiscalPeriod.objects.create(start=start, end=end, status="closed",
+                                       closed_at=closed_at, surplus_minor=surplus)
+
+
+def _run(period, posted_at, interest, patronage, commons):
+    return DividendRun.objects.create(period=period, status="posted", posted_at=posted_at,
+                                      interest_minor=interest, patronage_minor=patronage,
+                                      commons_minor=commons)
+
+
+def test_circulation_ratio_and_unposted_periods(db):
+    y2024 = _period(date(2024, 1, 1), date(2024, 12, 31), 100_000,
+                    datetime(2025, 2, 1, tzinfo=UTC))
+    y2025 = _period(date(2025, 1, 1), date(2025, 12, 31), 200_000,
+                    datetime(2026, 2, 1, tzinfo=UTC))
+    _run(y2024, datetime(2025, 3, 1, tzinfo=UTC), 10_000, 30_000, 5_000)
+    june = figures.circulation_figures(JUNE)
+    # Only 2024 has a posted run: 45,000 of its 100,000 went back into circulation.
+    assert june == {"circulation_ratio_12m": "0.4500", "unposted_periods": 0}
+    # 2025 closed on 1 February 2026: more than six months before the end of August.
+    assert figures.circulation_figures(date(2026, 8, 1))["unposted_periods"] == 1
+    _run(y2025, datetime(2026, 7, 10, tzinfo=UTC), 20_000, 100_000, 20_000)
+    assert figures.circulation_figures(date(2026, 8, 1)) == {
+        "circulation_ratio_12m": "0.6167", "unposted_periods": 0}  # 185,000 / 300,000
+    # Before that run was posted, June still reads as it did.
+    assert figures.circulation_figures(JUNE)["circulation_ratio_12m"] == "0.4500"
+    # 2024 ended more than 24 months before January 2027: only 2025 is counted.
+    assert figures.circulation_figures(date(2027, 1, 1))["circulation_ratio_12m"] == "0.7000"
