@@ -180,3 +180,13 @@ def test_the_export_has_no_answers(client, answered, staff):
     text = client.get(reverse("vitality:export")).content.decode()
     _no_member_beside_an_answer(text, answered)
     assert "comment-" not in text
+
+
+def test_the_member_home_shows_the_figures_that_matter(client, history):
+    person = history["workers"][1]
+    client.force_login(_user_for(person))
+    html = client.get("/").content.decode()
+    assert "How the cooperative is doing (June 2026)" in html
+    # No alert fires for June, so satisfaction comes first.
+    assert "Satisfaction (mean score out of 5):</strong> 3.44" in html
+    assert 'href="/vitality/"' in html
