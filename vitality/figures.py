@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import connection
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models import Avg, Count, Exists, Min, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -247,12 +247,18 @@ def _previous_satisfaction(month: date) -> list[Decimal]:
 
 
 def _uptime(month: date, now: datetime) -> str | None:
-    """Share of the minutes of M (up to now, for the current month) with a heartbeat."""
+    """Share of the minutes of M with a heartbeat, counted from the first heartbeat ever (the
+    platform was not monitored before: null for the months before it) and, for the current
+    month, up to now. One query."""
     start, end = bounds(month)
     until = min(end, now)
-    minutes = int((until - start).total_seconds() // 60)
-    beats = Heartbeat.objects.filter(minute__gte=start, minute__lt=until).count()
-    return ratio(min(beats, minutes), minutes)
+    beats = Heartbeat.objects.aggregate(
+        first=Min("minute"), n=Count("pk", filter=Q(minute__gte=start, minute__lt=until)))
+    if beats["first"] is None or beats["first"] >= until:
+        return None
+    since = max(start, beats["first"])
+    minutes = int((until - since).total_seconds() // 60)
+    return ratio(min(beats["n"], minutes), minutes)
 
 
 def ledger_figures(month: date) -> dict:

@@ -147,11 +147,15 @@ def test_implementation_figures(scenario):
 
 
 def test_uptime(scenario):
-    assert compute(JUNE).metrics["uptime"] == "0.1000"  # 4,320 of 43,200 minutes
-    assert compute(date(2026, 5, 1)).metrics["uptime"] == "0.0000"
-    # The current month counts the minutes so far: the beats from 3 June (2,880) of the
-    # 5,760 minutes up to 5 June 00:00.
-    assert compute(JUNE, now=datetime(2026, 6, 5, tzinfo=UTC)).metrics["uptime"] == "0.5000"
+    # From the first heartbeat (3 June 00:00): 4,320 of the 40,320 minutes left in June.
+    assert compute(JUNE).metrics["uptime"] == "0.1071"
+    # Before the first heartbeat the platform was not monitored: null, not 0.
+    assert compute(date(2026, 5, 1)).metrics["uptime"] is None
+    # The current month counts the minutes so far: 2,880 beats in the 2,880 minutes from the
+    # first one up to 5 June 00:00.
+    assert compute(JUNE, now=datetime(2026, 6, 5, tzinfo=UTC)).metrics["uptime"] == "1.0000"
+    assert compute(date(2026, 7, 1), now=datetime(2026, 7, 2, tzinfo=UTC)).metrics[
+        "uptime"] == "0.0000"  # down since 6 June
 
 
 def test_a_month_without_revenue(scenario):

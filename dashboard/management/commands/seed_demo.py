@@ -13,6 +13,7 @@ from django.utils import timezone
 from coop.celery import app as celery_app
 from governance.seed import date_by_history, seed_governance
 from membership import seed as membership_seed
+from vitality.seed import seed_vitality
 
 DROP_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 
@@ -42,12 +43,16 @@ class Command(BaseCommand):
                 # After the members exist, so the electorates are real.
                 proposals = seed_governance(rng=random.Random(membership_seed.SEED + 1),
                                             demo_member=membership_seed.demo_member()) or 0
+                # After every pillar: the monthly votes, surveys and snapshots of the history.
+                vitality = seed_vitality(rng=random.Random(membership_seed.SEED + 10),
+                                         today=today)
             # The vote notices were made as the transaction committed: date them now.
             date_by_history()
         finally:
             celery_app.conf.task_always_eager = previous_eager
             trace_logger.setLevel(previous_level)
-        self.stdout.write(self.style.SUCCESS(f"{summary}; {proposals} demo proposal(s)."))
+        self.stdout.write(self.style.SUCCESS(
+            f"{summary}; {proposals} demo proposal(s); {vitality}."))
         self.stdout.write(f"Sign in as a member: {member_email} / {member_password}")
         self.stdout.write(f"Sign in as staff:    {staff_email} / {staff_password} "
                           f"(the admin is at /admin/)")
