@@ -86,7 +86,7 @@ def test_the_dashboard_draws_its_charts(new_page, history, console, screenshot, 
     expect(page.get_by_role("heading", name="Vitality", exact=True)).to_be_visible()
     charts = page.locator("figure.chart svg")
     expect(charts.first).to_be_visible()
-    assert charts.count() >= 20
+    assert charts.count() >= 10  # the figures with values; the others say "No figures yet"
     box = charts.first.bounding_box()
     assert 0 < box["width"] <= viewport["width"]
     # Nothing wider than the screen: no sideways scrolling on a phone.
