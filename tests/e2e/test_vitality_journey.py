@@ -95,5 +95,6 @@ def test_the_dashboard_draws_its_charts(new_page, history, console, screenshot, 
     page.get_by_label("Stakeholder class").select_option("workers")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name="Trends over 24 months — Workers")).to_be_visible()
+    page.evaluate("document.getElementById('trends-title').scrollIntoView()")
     screenshot(page, f"vitality-dashboard-{name}.png")
     assert console.csp_violations == []
