@@ -2,9 +2,10 @@
 thresholds and the survey settings edited through the service. Pulse answers have no admin
 page: staff see them only in aggregate, on the dashboard."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
+from coop.errors import ServiceError
 
 from . import services
 from .models import Alert, AlertThresholds, Snapshot, SnapshotRecompute, SurveySettings
@@ -23,6 +24,17 @@ class SnapshotAdmin(ReadOnlyAdmin):
     date_hierarchy = "month"
     fields = ["month", "provisional", "computed_at", "metrics", "by_class", "alerts", "survey"]
     inlines = [RecomputeInline]
+    actions = ["recompute"]
+
+    @admin.action(description="Recompute the selected months (recorded with what changed)")
+    def recompute(self, request, queryset):
+        for snapshot in queryset.order_by("month"):
+            try:
+                services.snapshot_recompute(actor=request.user, month=snapshot.month)
+            except ServiceError as error:
+                self.message_user(request, f"{snapshot}: {error.message}", messages.ERROR)
+                return
+        self.message_user(request, f"Recomputed {queryset.count()} month(s).", messages.SUCCESS)
 
     @admin.display(description="alerts")
     def alert_codes(self, snapshot):

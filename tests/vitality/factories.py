@@ -28,7 +28,8 @@ def member(stakeholder_class: StakeholderClass, joined_on: date, *, active: bool
     return Member.objects.create(
         member_number=number, name=f"Member {number}", stakeholder_class=stakeholder_class,
         status=status, joined_on=joined_on, activated_on=joined_on if active else None,
-        exited_on=exited_on, referred_by=referred_by, user=user)
+        exited_on=exited_on, referred_by=referred_by, user=user,
+        email=user.email if user else "")
 
 
 def members(stakeholder_class, joined_on: date, count: int, **kwargs) -> list[Member]:

@@ -57,3 +57,15 @@ def test_only_staff_change_settings(db):
 def test_there_is_no_admin_page_of_answers(staff_client):
     assert staff_client.get("/admin/vitality/pulseanswer/").status_code == 404
     assert "pulseanswer" not in staff_client.get("/admin/").content.decode().lower()
+
+
+def test_staff_recompute_from_the_admin(staff_client, history):
+    from tests.vitality import factories as f
+    from vitality.models import SnapshotRecompute
+
+    f.members(f.klass("users"), date(2026, 6, 29), 2)
+    june = Snapshot.objects.get(month="2026-06-01")
+    response = staff_client.post("/admin/vitality/snapshot/", {
+        "action": "recompute", "_selected_action": [june.pk]}, follow=True)
+    assert "Recomputed 1 month(s)." in response.content.decode()
+    assert SnapshotRecompute.objects.get().changed["members_active"] == {"old": 18, "new": 20}

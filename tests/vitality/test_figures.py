@@ -1,13 +1,16 @@
 """Every figure of RULES §5 on a constructed multi-month scenario (tests/vitality/conftest.py),
 worked out by hand, with the edge cases: no votes, no answers, no members three months earlier,
-no revenue (the books' figures are null until the ledger lands)."""
+no revenue (the books give 0, their ratios null)."""
 
+import math
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ledger import accounts
 from ledger.models import FiscalPeriod
@@ -239,3 +242,26 @@ def test_circulation_ratio_and_unposted_periods(db):
     assert figures.circulation_figures(JUNE)["circulation_ratio_12m"] == "0.4500"
     # 2024 ended more than 24 months before January 2027: only 2025 is counted.
     assert figures.circulation_figures(date(2027, 1, 1))["circulation_ratio_12m"] == "0.7000"
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.booleans(), min_size=1, max_size=25), min_size=1, max_size=6))
+def test_core_share_matches_its_definition(db, took_part):
+    """RULES §5 core_share, computed by the database's ranking, equals the definition worked
+    out in Python: rank the participants by votes taken part in (ties by member number), the
+    first ceil(10 %) are the core, their share of all participations."""
+    with transaction.atomic():
+        people = f.members(f.klass("workers"), date(2026, 1, 1), max(map(len, took_part)))
+        for i, row in enumerate(took_part):
+            f.vote(f.at(date(2026, 3, 1 + i)),
+                   [(m, n < len(row) and row[n])
+                    for n, m in enumerate(people)])
+        counts = [sum(1 for row in took_part if n < len(row) and row[n])
+                  for n in range(len(people))]
+        ranked = sorted(((c, people[n].member_number) for n, c in enumerate(counts) if c),
+                        key=lambda x: (-x[0], x[1]))
+        core = ranked[: math.ceil(len(ranked) / 10)]
+        expected = figures.ratio(sum(c for c, _ in core), sum(counts))
+        assert figures._core_share(date(2026, 3, 1)) == expected
+        transaction.set_rollback(True)
