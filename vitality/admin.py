@@ -48,8 +48,8 @@ class AlertAdmin(ReadOnlyAdmin):
 
 
 class SingletonAdmin(ServiceSaveMixin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return not self.model.objects.exists() and super().has_add_permission(request)
+    """One row (pk 1): "add" and "change" both save that row through the service. Asking
+    whether it exists would cost every admin page a query (the app list asks each admin)."""
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -57,7 +57,9 @@ class SingletonAdmin(ServiceSaveMixin, admin.ModelAdmin):
     def save_by_service(self, request, obj, form, change):
         row = services.settings_update(
             actor=request.user, model=self.model,
-            changes={name: form.cleaned_data[name] for name in form.changed_data})
+            # Adding sets every field (the form's "changed" is against the defaults, not the row).
+            changes={name: form.cleaned_data[name]
+                     for name in (form.changed_data if change else form.fields)})
         obj.pk = row.pk
 
 

@@ -31,10 +31,10 @@ def _clean_answer(score, comment, settings: SurveySettings) -> tuple[int, str]:
     errors = {}
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         errors["score"] = ["Choose a whole number from 1 to 5."]
+    if not isinstance(comment or "", str):
+        raise InvalidInput("A comment is text.", errors={"comment": ["A comment is text."]})
     comment = (comment or "").strip()
-    if not isinstance(comment, str):
-        errors["comment"] = ["A comment is text."]
-    elif len(comment) > MAX_COMMENT:
+    if len(comment) > MAX_COMMENT:
         errors["comment"] = [f"At most {MAX_COMMENT} characters."]
     elif comment and not settings.comments_allowed:
         errors["comment"] = ["The survey takes no comments this month."]

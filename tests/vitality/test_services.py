@@ -178,3 +178,13 @@ def test_a_closed_survey_takes_no_answer(answering, frozen):
     SurveySettings.objects.update_or_create(pk=1, defaults={"enabled": False})
     with pytest.raises(Conflict):
         services.pulse_answer(actor=answering.user, member=answering, score=3)
+
+
+def test_the_hourly_job_also_finalises_a_month_that_ended(scenario, frozen):
+    from vitality.tasks import snapshot_provisional, snapshots_monthly
+
+    assert snapshot_provisional.delay().get() == [f"2026-0{m}" for m in range(1, 7)]
+    frozen.move_to(datetime(2026, 8, 1, 0, 41, tzinfo=UTC))
+    assert snapshot_provisional.delay().get() == ["2026-07"]
+    assert snapshots_monthly.delay().get() == []
+    assert Snapshot.objects.get(month=date(2026, 8, 1)).provisional
