@@ -41,7 +41,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from membership.models import Member, StakeholderClass  # noqa: E402
+from membership.models import Member  # noqa: E402
 from vitality import figures, services  # noqa: E402
 from vitality.models import Snapshot  # noqa: E402
 from vitality.months import add_months, bounds  # noqa: E402
@@ -63,9 +63,15 @@ def sql(statement: str, params=None) -> None:
 
 def generate() -> None:
     started = time.perf_counter()
-    classes = [StakeholderClass.objects.get_or_create(slug=slug, defaults={
-        "name": slug.title(), "share_price_minor": 1000, "min_shares": 1, "max_shares": 10,
-        "vote_weight": 1})[0].pk for slug in ("photographers", "clients", "supporters")]
+    # Raw SQL like the rest: the register is written only by membership's services (the scan
+    # in tests/membership/test_register_writes.py), and this is a synthetic database.
+    sql("""INSERT INTO membership_stakeholderclass (slug, name, description, share_price_minor,
+          min_shares, max_shares, vote_weight, patronage_measure)
+        SELECT slug, initcap(slug), '', 1000, 1, 10, 1, ''
+        FROM unnest(ARRAY['photographers', 'clients', 'supporters']) slug""")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM membership_stakeholderclass ORDER BY id")
+        classes = [row[0] for row in cursor.fetchall()]
     start, end = bounds(MONTH)
     with transaction.atomic():
         sql("SET LOCAL session_replication_role = replica")
@@ -177,7 +183,7 @@ def bench_page(snapshot: Snapshot) -> None:
     reader = User.objects.filter(email="reader@bench.example").first()
     if reader is None:
         reader = User.objects.create_user(email="reader@bench.example", password="bench-pw")
-        Member.objects.filter(member_number=1).update(user=reader)
+        sql("UPDATE membership_member SET user_id = %s WHERE member_number = 1", [reader.pk])
     client = Client()
     client.force_login(reader)
     url = "/vitality/?months=36"

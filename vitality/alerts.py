@@ -5,7 +5,7 @@ Figures arrive as the snapshot stores them (ints, decimal strings, None). A null
 fires an alert (RULES §5)."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +48,6 @@ class Facts:
     # Periods with a positive surplus that closed more than `unposted_months` ago and have no
     # posted run (None while the books cannot say).
     unposted_periods: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

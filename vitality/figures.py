@@ -7,7 +7,7 @@ Values are stored as the API shows them: ints for counts and minor units, decima
 ratios, means and days, None where a ratio's denominator is 0 or the source has nothing."""
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -82,7 +82,6 @@ class Figures:
     by_class: dict
     facts: alerts.Facts
     distribution: dict | None = None  # score -> answers (published months only)
-    extra: dict = field(default_factory=dict)
 
 
 def _active_on(day: date) -> Q:

@@ -48,10 +48,6 @@ PRACTICES = {
 }
 
 
-def number(value) -> float | None:
-    return None if value is None else float(Decimal(str(value)))
-
-
 def display(name: str, value, currency: str | None = None) -> str:
     """A figure as people read it: "12.5 %", "3.40", "4.5 days", "1,250.00 EUR", "—" for null."""
     if value is None:

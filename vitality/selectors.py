@@ -46,11 +46,6 @@ def own_answer(member, month: date) -> PulseAnswer | None:
         "score", "comment", "month").first()
 
 
-def answers_count(month: date) -> int:
-    """During the month, the only figure of the survey shown (RULES §5)."""
-    return PulseAnswer.objects.filter(month=month).count()
-
-
 def comments(month: date, *, now: datetime | None = None) -> list[str]:
     """The comments of a finished month, without names, only from classes with at least 5
     answers and not hidden by privacy by subtraction; in alphabetical order, so their order

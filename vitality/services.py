@@ -74,11 +74,6 @@ def pulse_answer(*, actor, member: Member, score, comment: str = "",
     return answer, created
 
 
-def answered_this_month(member: Member, now: datetime | None = None) -> PulseAnswer | None:
-    """The member's own answer this month (shown only to them, so they can change it)."""
-    return PulseAnswer.objects.filter(member=member, month=current_month(now)).first()
-
-
 # --- snapshots ------------------------------------------------------------------------------
 
 
