@@ -13,16 +13,9 @@ from vitality.models import PulseAnswer
 from vitality.months import add_months, current_month
 
 from .conftest import DESKTOP, PHONE
+from .helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct horse battery"
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.locator('input[name="login"]').fill(email)
-    page.locator('input[name="password"]').fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 @pytest.fixture
