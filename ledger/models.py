@@ -130,3 +130,20 @@ class DayBalance(models.Model):
     def __str__(self):
         return (f"{self.account_id} on {self.day.isoformat()}: "
                 f"Dr {self.debit_minor} Cr {self.credit_minor}")
+
+
+class ReconciliationCheck(models.Model):
+    """One run of the register-against-books check (`reconcile_ledger`, the nightly job): what
+    it found, kept so a staff notice of a difference links to it."""
+
+    checked_at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    differences = models.JSONField(default=list, blank=True,
+                                   help_text="[{member_number, register_minor, ledger_minor}]")
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self):
+        return f"Reconciliation of {self.checked_at:%Y-%m-%d %H:%M}: " + (
+            "agrees" if self.ok else f"{len(self.differences)} difference(s)")

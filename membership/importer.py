@@ -22,7 +22,7 @@ from coop.counters import lock_counters
 from coop.errors import InvalidInput
 from coop.models import Counter
 
-from . import services
+from . import hooks, services
 from .models import (
     Kind,
     Member,
@@ -365,6 +365,14 @@ def _check_row(row: RowResult, classes: dict[str, StakeholderClass], today: date
         if status == "exited" and row.exited_on is not None and payment.paid_on > row.exited_on:
             row.error("payments", f"{payment.paid_on.isoformat()} is after the member "
                                   f"exited ({row.exited_on.isoformat()}).")
+        # As the services: a hook (the ledger) refuses a date in a closed fiscal period.
+        refusal = hooks.movement_refusal(hooks.PAYMENT, payment.paid_on)
+        if refusal:
+            row.error("payments", refusal)
+    if status == "exited" and row.exited_on is not None:
+        refusal = hooks.movement_refusal(hooks.EXIT, row.exited_on)
+        if refusal:
+            row.error("exited_on", refusal)
     numbers = _certificate_numbers(row)
     # The holding checks need the columns they read to be sound; other errors do not hide them.
     sound = "payments" not in row.errors and "certificates" not in row.errors

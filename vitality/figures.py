@@ -19,6 +19,7 @@ from django.utils import timezone
 from coop.models import Heartbeat
 from governance.models import Elector, Proposal
 from governance.rules import hidden_classes
+from ledger import accounts
 from ledger import selectors as ledger_selectors
 from ledger.models import FiscalPeriod
 from membership.models import Member, StakeholderClass
@@ -261,17 +262,22 @@ def _uptime(month: date, now: datetime) -> str | None:
 
 
 def ledger_figures(month: date) -> dict:
-    """The economic figures of RULES §5 from the books (two queries over the ledger's day
-    balances: the month, and the trailing twelve months for the governance share)."""
+    """The economic figures of RULES §5 from the books: the ledger's `month_figures` (revenue,
+    expenses, surplus, the reserve) and, for the governance share, the accounts' totals of the
+    trailing twelve months; both sum day balances (closing entries left out), never lines.
+    Six queries."""
     month_end = last_day(month)
     books = ledger_selectors.month_figures(month, month_end)
-    year = ledger_selectors.month_figures(add_months(month, -11), month_end)
+    year = ledger_selectors.account_totals(start=add_months(month, -11), on=month_end,
+                                           include_closing=False)
+    expenses = sum(t.balance_minor for t in year if t.type == accounts.EXPENSE)
+    governance = sum(t.balance_minor for t in year if t.code == accounts.GOVERNANCE_EXPENSES)
     return {
-        "revenue": books["revenue"],
-        "expenses": books["expenses"],
-        "surplus": books["surplus"],
-        "reserves_balance": books["reserves_balance"],
-        "governance_spend_share_12m": ratio(year["governance_expenses"], year["expenses"]),
+        "revenue": books["revenue_minor"],
+        "expenses": books["expenses_minor"],
+        "surplus": books["surplus_minor"],
+        "reserves_balance": books["reserves_minor"],
+        "governance_spend_share_12m": ratio(governance, expenses),
     }
 
 

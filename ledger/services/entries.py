@@ -1,7 +1,5 @@
 """Posting and reversing journal entries: the one way anything is written to the books."""
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -14,8 +12,8 @@ from coop.errors import Conflict, InvalidInput, NotAllowed
 from membership.rules import staff_or_none
 
 from ..accounts import CHART
-from ..journal import Line
-from ..models import Account, FiscalPeriod, JournalEntry, JournalLine
+from ..journal import Line, entry_payload_hash
+from ..models import Account, FiscalPeriod, JournalEntry
 from ..rules import may_keep_books
 
 ENTRY_COUNTER = "journal_entry"
@@ -73,17 +71,6 @@ def _account_ids(codes: set[str]) -> dict[str, int]:
     return found
 
 
-def _payload_hash(*, date_: date, description: str, kind: str, lines: Sequence[Line],
-                  reverses_id, proposal_id) -> str:
-    payload = {
-        "date": date_.isoformat(), "description": description, "kind": kind,
-        "lines": [[ln.account, ln.debit_minor, ln.credit_minor, ln.member_id] for ln in lines],
-        "reverses": reverses_id, "proposal": proposal_id,
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _closed_period_on(d: date) -> FiscalPeriod | None:
     return FiscalPeriod.objects.filter(start__lte=d, end__gte=d,
                                        status=FiscalPeriod.Status.CLOSED).first()
@@ -98,6 +85,26 @@ def refuse_closed_period(d: date, what: str = "An entry") -> None:
             f"{what} dated {d.isoformat()} falls in the closed fiscal period {period}; "
             f"date it in an open period.",
             errors={"date": [f"The period {period} is closed."]})
+
+
+_COPY_LINES = ("COPY ledger_journalline (entry_id, account_id, member_id, debit_minor,"
+               " credit_minor) FROM STDIN")
+_INSERT_LINE = ("INSERT INTO ledger_journalline (entry_id, account_id, member_id, debit_minor,"
+                " credit_minor) VALUES (%s, %s, %s, %s, %s)")
+
+
+def _insert_lines(rows: list[tuple]) -> None:
+    """The entry's lines, without building a model per line (Django's bulk_create spends
+    ~0.2 ms of Python on each; a dividend run has 100,000s): PostgreSQL's COPY, else one
+    executemany per batch. The database's constraints and triggers check them as usual."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(_COPY_LINES) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for start in range(0, len(rows), LINE_BATCH):
+            cursor.executemany(_INSERT_LINE, rows[start:start + LINE_BATCH])
 
 
 _UPSERT_DAY = (
@@ -143,7 +150,7 @@ def entry_post(*, actor, date: date, description: str, lines: Sequence[Line],
     if unknown:
         raise InvalidInput(f"Unknown account(s): {', '.join(unknown)}.",
                            errors={"lines": [f"No account {code}." for code in unknown]})
-    payload_hash = _payload_hash(date_=date, description=description, kind=kind, lines=lines,
+    payload_hash = entry_payload_hash(date_=date, description=description, kind=kind, lines=lines,
                                  reverses_id=getattr(reverses, "pk", None),
                                  proposal_id=getattr(proposal, "pk", None))
 
@@ -167,10 +174,8 @@ def entry_post(*, actor, date: date, description: str, lines: Sequence[Line],
         number=number, date=date, description=description, kind=kind,
         idempotency_key=idempotency_key, payload_hash=payload_hash, reverses=reverses,
         proposal=proposal, created_by=staff_or_none(actor))
-    JournalLine.objects.bulk_create(
-        (JournalLine(entry=entry, account_id=account_ids[ln.account], member_id=ln.member_id,
-                     debit_minor=ln.debit_minor, credit_minor=ln.credit_minor) for ln in lines),
-        batch_size=LINE_BATCH)
+    _insert_lines([(entry.pk, account_ids[ln.account], ln.member_id, ln.debit_minor,
+                    ln.credit_minor) for ln in lines])
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for ln in lines:
         side = totals[account_ids[ln.account]]

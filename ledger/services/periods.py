@@ -15,7 +15,7 @@ from coop.models import Cooperative
 from membership import services as membership_services
 
 from .. import accounts, hooks
-from ..journal import Line
+from ..journal import Line, redemption_key, redemption_payable_lines
 from ..locks import lock_period, lock_periods
 from ..models import DayBalance, FiscalPeriod
 from ..rules import may_keep_books
@@ -123,11 +123,8 @@ def _post_redemptions(period: FiscalPeriod, actor) -> None:
             actor=actor, date=period.end, kind="redemption_payable",
             description=f"Redemption of member {redemption.member.member_number}'s capital "
                         f"payable",
-            lines=[Line(account=accounts.SHARE_CAPITAL, debit_minor=redemption.amount_minor,
-                        member_id=member_id),
-                   Line(account=accounts.REDEMPTIONS_PAYABLE,
-                        credit_minor=redemption.amount_minor, member_id=member_id)],
-            idempotency_key=f"redemption:{redemption.pk}:payable")
+            lines=redemption_payable_lines(member_id, redemption.amount_minor),
+            idempotency_key=redemption_key(redemption.pk, "payable"))
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.utils import timezone
 from coop.audit import audit_record
 from coop.errors import Conflict, InvalidInput
 
-from .. import rules
+from .. import hooks, rules
 from ..models import (
     Member,
     Redemption,
@@ -76,6 +76,7 @@ def member_exit(*, member: Member, actor, reason: str = "",
     today = timezone.localdate()
     on = on or today
     _check_exit_date(member, on, today)
+    hooks.movement_check(hooks.EXIT, on, field="exited_on")
     certificates = list(ShareCertificate.objects.filter(member=member,
                                                         status=ShareCertificate.Status.ISSUED))
     for certificate in certificates:
@@ -98,6 +99,10 @@ def member_exit(*, member: Member, actor, reason: str = "",
                                      "certificates": [c.certificate_number for c in certificates],
                                      **({"imported": True, "redemption_status": redemption_status}
                                         if imported else {})})
+    hooks.movement_recorded(hooks.Movement(kind=hooks.EXIT, member=member, on=on,
+                                           amount_minor=redemption.amount_minor,
+                                           redemption=redemption, imported=imported),
+                            actor=actor)
     return ExitResult(member=member, redemption=redemption)
 
 

@@ -13,7 +13,7 @@ from coop.models import Cooperative
 from coop.money import format_minor
 from coop.notices import notice_send
 
-from .. import rules
+from .. import hooks, rules
 from ..locks import lock_member
 from ..models import (
     Member,
@@ -154,6 +154,7 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
         shown = format_minor(outstanding, Cooperative.current_currency())
         message = f"This would overpay the subscription: only {shown} is outstanding."
         raise InvalidInput(message, errors={"amount_minor": [message]})
+    hooks.movement_check(hooks.PAYMENT, paid_on, field="paid_on")
     payment = SharePayment.objects.create(
         member=member, amount_minor=amount_minor, paid_on=paid_on, reference=reference,
         recorded_by=rules.staff_or_none(actor),
@@ -167,6 +168,11 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
         notice_send(kind="membership.payment_recorded", recipient=member, target=payment)
     _reconcile_holding(member, on=paid_on, payment=payment, actor=actor,
                        certificate_numbers=certificate_numbers, imported=imported)
+    # Last: the ledger's posting takes the journal_entry counter, after certificate_number
+    # (counters are taken in name order; docs/architecture.md, "Locks").
+    hooks.movement_recorded(hooks.Movement(kind=hooks.PAYMENT, member=member, on=paid_on,
+                                           amount_minor=amount_minor, payment=payment,
+                                           imported=imported), actor=actor)
     return payment
 
 
@@ -213,6 +219,7 @@ def share_payment_reverse(*, payment: SharePayment, reason: str, actor,
     today = timezone.localdate()
     on = on or today
     _check_reversal_date(member, payment, on, today)
+    hooks.movement_check(hooks.REVERSAL, on, field="on")
     reversal = SharePayment.objects.create(
         member=member, kind=SharePayment.Kind.REVERSAL, amount_minor=payment.amount_minor,
         paid_on=on, reference=payment.reference, reverses=payment, reason=reason.strip(),
@@ -223,4 +230,7 @@ def share_payment_reverse(*, payment: SharePayment, reason: str, actor,
                  actor=actor, facts={"payment": payment.pk, "reversal": reversal.pk,
                                      "amount_minor": payment.amount_minor})
     _reconcile_holding(member, on=on, payment=reversal, actor=actor)
+    hooks.movement_recorded(hooks.Movement(kind=hooks.REVERSAL, member=member, on=on,
+                                           amount_minor=payment.amount_minor, payment=reversal),
+                            actor=actor)
     return reversal

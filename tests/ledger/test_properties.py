@@ -13,11 +13,13 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     invariant,
+    multiple,
     rule,
     run_state_machine_as_test,
 )
 
 from coop.errors import Conflict
+from coop.models import Cooperative
 from ledger import accounts, selectors, services
 from ledger.journal import Line
 from ledger.models import Account, DayBalance, JournalEntry, JournalLine
@@ -48,6 +50,13 @@ class Books(RuleBasedStateMachine):
         self.model = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # day → code → [Dr, Cr]
         self.reversed = set()
         self.keys = 0
+        # A first, one-month period (the fiscal year starts on 1 February), closed by a rule.
+        cooperative = Cooperative.current()
+        cooperative.fiscal_year_start = "02-01"
+        cooperative.save()
+        self.january = services.period_create(actor=BOOKKEEPER, start=START,
+                                               end=date(2025, 1, 31))
+        self.closed = False
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -73,15 +82,45 @@ class Books(RuleBasedStateMachine):
         lines = [Line(code, debit_minor=a) for code, a in debits]
         lines += [Line(code, credit_minor=p) for code, p in zip(credit_accounts, parts) if p > 0]
         day = START + timedelta(days=offset)
+        if self.closed and day <= self.january.end:
+            with pytest.raises(Conflict, match="closed fiscal period"):
+                services.entry_post(actor=BOOKKEEPER, date=day, description="random",
+                                    lines=lines, idempotency_key=self._key())
+            return multiple()
         entry = services.entry_post(actor=BOOKKEEPER, date=day, description="random",
                                     lines=lines, idempotency_key=self._key())
         self._apply(day, lines)
         return entry
 
+    @rule()
+    def close_january(self):
+        """The close moves January's revenue and expenses to Unallocated surplus (modelled
+        here line by line) and refuses later postings dated in January."""
+        if self.closed:
+            with pytest.raises(Conflict, match="already closed"):
+                services.period_close(actor=BOOKKEEPER, period=self.january)
+            return
+        net = defaultdict(int)
+        for day, codes in self.model.items():
+            if day <= self.january.end:
+                for code, (debit, credit) in codes.items():
+                    if TYPES[code] in accounts.RESULT_TYPES:
+                        net[code] += credit - debit
+        period = services.period_close(actor=BOOKKEEPER, period=self.january)
+        assert period.surplus_minor == sum(net.values())
+        closing = [Line(code, debit_minor=max(n, 0), credit_minor=max(-n, 0))
+                   for code, n in net.items() if n]
+        surplus = sum(net.values())
+        closing.append(Line(accounts.UNALLOCATED_SURPLUS, debit_minor=max(-surplus, 0),
+                            credit_minor=max(surplus, 0)))
+        self._apply(self.january.end, closing)
+        self.closed = True
+
     @rule(entry=entries, later=st.integers(0, 30))
     def reverse(self, entry, later):
         day = entry.date + timedelta(days=later)
-        if entry.pk in self.reversed or entry.reverses_id is not None:
+        if entry.pk in self.reversed or entry.reverses_id is not None or (
+                self.closed and day <= self.january.end):
             with pytest.raises(Conflict):
                 services.entry_reverse(actor=BOOKKEEPER, entry=entry, date=day, reason="test",
                                        idempotency_key=self._key())
@@ -132,5 +171,5 @@ class Books(RuleBasedStateMachine):
 
 def test_postings_and_reversals_keep_the_books(db):
     assert Account.objects.count() == len(CODES)
-    run_state_machine_as_test(Books, settings=settings(max_examples=25, stateful_step_count=15,
+    run_state_machine_as_test(Books, settings=settings(max_examples=20, stateful_step_count=15,
                                                        deadline=None))

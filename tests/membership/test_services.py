@@ -537,9 +537,12 @@ class TestAudit:
         assert steps == [
             ["application.submitted"],
             ["member.admitted"],
-            ["payment.recorded", "shares.issued"],
-            ["payment.recorded", "shares.issued", "member.active"],
-            ["payment.reversed", "shares.cancelled", "member.awaiting_payment"],
+            # The ledger posts each movement through membership's hook, in the same
+            # transaction (ledger/register.py).
+            ["payment.recorded", "shares.issued", "ledger.entry_posted"],
+            ["payment.recorded", "shares.issued", "member.active", "ledger.entry_posted"],
+            ["payment.reversed", "shares.cancelled", "member.awaiting_payment",
+             "ledger.entry_posted"],
             ["member.exited"],
             ["application.submitted", "application.rejected"],
         ]
