@@ -21,7 +21,7 @@ from governance.models import Elector, Proposal
 from governance.rules import hidden_classes
 from ledger import accounts
 from ledger import selectors as ledger_selectors
-from ledger.models import FiscalPeriod
+from ledger.models import Account, FiscalPeriod
 from membership.models import Member, StakeholderClass
 from patronage.models import DividendRun
 
@@ -267,7 +267,11 @@ def ledger_figures(month: date) -> dict:
     trailing twelve months; both sum day balances (closing entries left out), never lines.
     Six queries."""
     month_end = last_day(month)
-    books = ledger_selectors.month_figures(month, month_end)
+    try:
+        books = ledger_selectors.month_figures(month, month_end)
+    except Account.DoesNotExist:  # no chart of accounts (books not set up): no figures
+        return dict.fromkeys(("revenue", "expenses", "surplus", "reserves_balance",
+                              "governance_spend_share_12m"))
     year = ledger_selectors.account_totals(start=add_months(month, -11), on=month_end,
                                            include_closing=False)
     expenses = sum(t.balance_minor for t in year if t.type == accounts.EXPENSE)

@@ -266,3 +266,12 @@ def test_core_share_matches_its_definition(db, took_part):
         expected = figures.ratio(sum(c for c, _ in core), sum(counts))
         assert figures._core_share(date(2026, 3, 1)) == expected
         transaction.set_rollback(True)
+
+
+def test_books_without_a_chart_of_accounts_give_null_figures(scenario):
+    from ledger.models import Account
+
+    Account.objects.all().delete()
+    m = compute(JUNE).metrics
+    assert [m[n] for n in ("revenue", "expenses", "surplus", "reserves_balance",
+                           "governance_spend_share_12m")] == [None] * 5
