@@ -5,10 +5,12 @@ change goes through `patronage.services`; what the services wrote is read-only h
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.db.models import Sum
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from coop.admin_base import ReadOnlyAdmin, ServiceSaveMixin
 from coop.errors import ServiceError
@@ -30,8 +32,21 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(help_text="CSV: member_number, date, quantity, external_id.")
 
 
+class ContributionForm(forms.ModelForm):
+    class Meta:
+        model = Contribution
+        fields = ["member", "date", "quantity", "external_id"]
+        help_texts = {"external_id": "Unique: what the contribution is called where it comes "
+                                     "from (a shift, an invoice...). Entering it again adds "
+                                     "nothing."}
+
+
 @admin.register(Contribution)
-class ContributionAdmin(ReadOnlyAdmin):
+class ContributionAdmin(ServiceSaveMixin, ReadOnlyAdmin):
+    """Contributions are never edited: staff add one (through the service, source `staff`) or
+    import a file; a correction is a new contribution in an open period."""
+
+    form = ContributionForm
     list_display = ["id", "member", "date", "quantity", "measure", "source", "external_id"]
     list_filter = ["source"]
     search_fields = ["member__member_number__exact", "external_id"]
@@ -39,6 +54,16 @@ class ContributionAdmin(ReadOnlyAdmin):
     list_select_related = ["member"]
     raw_id_fields = ["member"]
     change_list_template = "admin/patronage/contribution_changelist.html"
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser or request.user.has_perm("patronage.add_contribution")
+
+    def save_by_service(self, request, obj, form, change):
+        data = form.cleaned_data
+        recorded = services.contribution_record(
+            actor=request.user, member=data["member"], date=data["date"],
+            quantity=data["quantity"], external_id=data["external_id"])
+        obj.pk = recorded.contribution.pk
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -198,10 +223,95 @@ class PayableAdmin(ReadOnlyAdmin):
         return money(obj.amount_minor)
 
 
+class PayForm(forms.Form):
+    paid_on = forms.DateField(help_text="The day the bank paid the batch (YYYY-MM-DD).")
+
+
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(ReadOnlyAdmin):
-    list_display = ["id", "status", "created_at", "paid_on", "entry"]
+    """Gather the open payables into a batch, download it (CSV, SEPA credit transfer), and mark
+    it paid (which posts it) – each through `patronage.services`."""
+
+    list_display = ["id", "status", "created_at", "paid_on", "total", "files"]
     list_filter = ["status"]
+    change_list_template = "admin/patronage/payoutbatch_changelist.html"
+
+    @admin.display(description="Total")
+    def total(self, obj):
+        return money(obj.payables.aggregate(t=Sum("amount_minor"))["t"] or 0)
+
+    @admin.display(description="Files and actions")
+    def files(self, obj):
+        links = [(reverse("admin:patronage_payoutbatch_csv", args=[obj.pk]), "CSV"),
+                 (reverse("admin:patronage_payoutbatch_sepa", args=[obj.pk]), "SEPA XML")]
+        if obj.status == PayoutBatch.Status.OPEN:
+            links.append((reverse("admin:patronage_payoutbatch_pay", args=[obj.pk]),
+                          "Mark paid…"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("gather/", wrap(self.gather_view), name="patronage_payoutbatch_gather"),
+            path("<int:batch_id>/pay/", wrap(self.pay_view), name="patronage_payoutbatch_pay"),
+            path("<int:batch_id>/batch.csv", wrap(self.csv_view),
+                 name="patronage_payoutbatch_csv"),
+            path("<int:batch_id>/sepa.xml", wrap(self.sepa_view),
+                 name="patronage_payoutbatch_sepa"),
+            *super().get_urls(),
+        ]
+
+    def _back(self):
+        return HttpResponseRedirect(reverse("admin:patronage_payoutbatch_changelist"))
+
+    def gather_view(self, request):
+        if request.method != "POST":
+            return self._back()
+        try:
+            batch = services.payout_batch_create(actor=request.user)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Payout batch {batch.pk} gathers "
+                                       f"{batch.payables.count()} payable(s).", messages.SUCCESS)
+        return self._back()
+
+    def pay_view(self, request, batch_id):
+        batch = get_object_or_404(PayoutBatch, pk=batch_id)
+        form = PayForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.payout_batch_pay(actor=request.user, batch=batch,
+                                          paid_on=form.cleaned_data["paid_on"])
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Payout batch {batch.pk} is paid and posted.",
+                                  messages.SUCCESS)
+                return self._back()
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": f"Mark payout batch {batch.pk} paid", "form": form,
+                   "batch": batch}
+        return TemplateResponse(request, "admin/patronage/payoutbatch_pay.html", context)
+
+    def csv_view(self, request, batch_id):
+        batch = get_object_or_404(PayoutBatch, pk=batch_id)
+        response = HttpResponse(services.payout_csv(batch), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="payout-{batch.pk}.csv"'
+        return response
+
+    def sepa_view(self, request, batch_id):
+        batch = get_object_or_404(PayoutBatch, pk=batch_id)
+        try:
+            xml, left_out = services.payout_sepa(batch)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return self._back()
+        response = HttpResponse(xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="payout-{batch.pk}.xml"'
+        if left_out:
+            response["X-Left-Out-Members"] = ",".join(str(x.member_number) for x in left_out)
+        return response
 
 
 @admin.register(PatronageSettings)
@@ -213,7 +323,9 @@ class PatronageSettingsAdmin(ServiceSaveMixin, admin.ModelAdmin):
                                  runs_need_assembly=form.cleaned_data["runs_need_assembly"])
 
     def has_add_permission(self, request):
-        return not PatronageSettings.objects.exists()
+        # The one row is made on first use (the list redirects to it); asking whether it
+        # exists on every admin page would cost each of them a query.
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

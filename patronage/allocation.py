@@ -33,6 +33,7 @@ __all__ = [
 
 BP = 10000
 DAYS_IN_YEAR = 365
+INTEREST_DENOMINATOR = BP * DAYS_IN_YEAR  # i = amount · rate_bp · days / (10000 · 365)
 
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -236,19 +237,33 @@ def nl365_days(first: date, last: date) -> int:
     return (last - first).days + 1 - _feb29s(first, last)
 
 
+def _interest_numerators(payments: Iterable[PaymentIn], *, period_start: date,
+                         period_end: date, rate_bp: int):
+    """(payment, days, numerator) for each payment that earns interest, the interest being
+    numerator / (10000 · 365) exactly: one common denominator keeps the sums integer."""
+    for payment in payments:
+        if payment.reversed or payment.paid_on > period_end or payment.amount_minor <= 0:
+            continue
+        days = nl365_days(max(payment.paid_on, period_start), period_end)
+        yield payment, days, payment.amount_minor * rate_bp * days
+
+
 def interest_terms(payments: Iterable[PaymentIn], *, period_start: date, period_end: date,
                    rate_bp: int) -> list[InterestTerm]:
     """Each payment's exact interest for the period (step 2): payments made in or before the
     period and never reversed; the days run from the payment (or the period's start, for
     earlier ones: "at most the period's length") to the period's end, both included."""
-    terms = []
-    for payment in payments:
-        if payment.reversed or payment.paid_on > period_end or payment.amount_minor <= 0:
-            continue
-        days = nl365_days(max(payment.paid_on, period_start), period_end)
-        exact = Fraction(payment.amount_minor * rate_bp * days, BP * DAYS_IN_YEAR)
-        terms.append(InterestTerm(payment.amount_minor, payment.paid_on, days, exact))
-    return terms
+    return [InterestTerm(payment.amount_minor, payment.paid_on, days,
+                         Fraction(numerator, INTEREST_DENOMINATOR))
+            for payment, days, numerator in _interest_numerators(
+                payments, period_start=period_start, period_end=period_end, rate_bp=rate_bp)]
+
+
+def _weight(quantity: Decimal) -> int | Fraction:
+    """A contribution as an alloc weight: its quantity in ten-thousandths (a whole number for
+    the 4 places RULES §3 allows; exact as a Fraction otherwise)."""
+    scaled = quantity * 10000
+    return int(scaled) if scaled == scaled.to_integral_value() else Fraction(quantity)
 
 
 # --- steps 1–7 ------------------------------------------------------------------------------
@@ -289,20 +304,20 @@ def distribute(inputs: Inputs) -> Result:
     payments_of: dict[int, list[PaymentIn]] = {}
     for payment in inputs.payments:
         payments_of.setdefault(payment.member_number, []).append(payment)
-    interest_exact: dict[int, Fraction] = {}
+    interest_num: dict[int, int] = {}  # i_m · INTEREST_DENOMINATOR, exact
     for number, member in members.items():
         if not member.active_on(end):
             continue
-        terms = interest_terms(payments_of.get(number, ()), period_start=inputs.period_start,
-                               period_end=end, rate_bp=policy.capital_interest_bp)
-        total = sum((t.exact for t in terms), Fraction(0))
+        total = sum(numerator for _, _, numerator in _interest_numerators(
+            payments_of.get(number, ()), period_start=inputs.period_start, period_end=end,
+            rate_bp=policy.capital_interest_bp))
         if total > 0:
-            interest_exact[number] = total
-    wanted = sum(interest_exact.values(), Fraction(0))
-    interest_wanted = wanted.numerator // wanted.denominator
+            interest_num[number] = total
+    interest_wanted = sum(interest_num.values()) // INTEREST_DENOMINATOR  # floor(Σ i_m)
     interest_cap = _floor_bp(s, policy.interest_cap_bp)
     interest = min(interest_wanted, interest_cap)
-    interest_of = alloc(interest, interest_exact) if interest_exact else {}
+    # The numerators are proportional to the i_m: the same split, in whole numbers.
+    interest_of = alloc(interest, interest_num) if interest_num else {}
 
     # Step 3: the three parts of the rest.
     r = s - interest
@@ -329,7 +344,7 @@ def distribute(inputs: Inputs) -> Result:
     # Step 5: inside each class, by contribution (members who exited still receive theirs).
     patronage_of: dict[int, int] = {}
     for slug, pool in class_pools.items():
-        weights_m = {n: Fraction(q) for n, q in contributions.items()
+        weights_m = {n: _weight(q) for n, q in contributions.items()
                      if members[n].class_slug == slug}
         if pool and weights_m:
             patronage_of.update(alloc(pool, weights_m))
@@ -337,7 +352,7 @@ def distribute(inputs: Inputs) -> Result:
 
     # Step 6: cash and retained; members who have exited take it all in cash.
     lines = []
-    for number in sorted(set(interest_exact) | set(contributions) |
+    for number in sorted(set(interest_num) | set(contributions) |
                          {n for n, m in members.items() if m.active_on(end)}):
         member = members[number]
         p = patronage_of.get(number, 0)
@@ -345,7 +360,7 @@ def distribute(inputs: Inputs) -> Result:
         lines.append(MemberLine(
             member_number=number, class_slug=member.class_slug,
             contribution=contributions.get(number, Decimal(0)),
-            interest_exact=interest_exact.get(number, Fraction(0)),
+            interest_exact=Fraction(interest_num.get(number, 0), INTEREST_DENOMINATOR),
             interest_minor=interest_of.get(number, 0), patronage_minor=p,
             cash_minor=cash, retained_minor=p - cash, exited=member.has_exited,
         ))

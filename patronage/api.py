@@ -398,3 +398,46 @@ class StatementDetailView(APIView):
                 f'attachment; filename="statement-{member_number}-{period_row.end}.pdf"')
             return response
         return Response(StatementDetailSerializer(statement.as_dict()).data)
+
+
+# --- the member's IBAN for payouts ----------------------------------------------------------
+
+
+class PayoutAccountSerializer(serializers.Serializer):
+    iban = serializers.CharField(max_length=42, allow_blank=True)
+    holder = serializers.CharField(max_length=140, allow_blank=True, required=False)
+
+
+class PayoutAccountView(APIView):
+    """The member's IBAN: only they and staff see or set it (never a key)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    def _member(self, request, member_number: int) -> Member:
+        member = Member.objects.filter(member_number=member_number).first()
+        actor = acting_user(request)
+        if member is None or actor is None or not (
+                rules.is_staff_or_system(actor) or member.user_id == actor.pk):
+            raise Http404("No such member.")
+        return member
+
+    @extend_schema(operation_id="member_payout_account_retrieve", parameters=[MEMBER_NUMBER],
+                   responses={200: PayoutAccountSerializer, **problems(401, 403, 404)})
+    def get(self, request, member_number: int):
+        member = self._member(request, member_number)
+        account = getattr(member, "payout_account", None)
+        return Response({"iban": account.iban if account else "",
+                         "holder": account.holder if account else ""})
+
+    @extend_schema(operation_id="member_payout_account_update", parameters=[MEMBER_NUMBER],
+                   request=PayoutAccountSerializer,
+                   responses={200: PayoutAccountSerializer, **problems(400, 401, 403, 404)})
+    def put(self, request, member_number: int):
+        member = self._member(request, member_number)
+        data = PayoutAccountSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = services.payout_account_set(actor=acting_user(request), member=member,
+                                              iban=data.validated_data["iban"],
+                                              holder=data.validated_data.get("holder", ""))
+        return Response({"iban": account.iban, "holder": account.holder})

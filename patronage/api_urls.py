@@ -25,3 +25,8 @@ urlpatterns += [
     path("members/<int:member_number>/statements/<int:period>/",
          api.StatementDetailView.as_view(), name="api-member-statement"),
 ]
+
+urlpatterns += [
+    path("members/<int:member_number>/payout-account/", api.PayoutAccountView.as_view(),
+         name="api-member-payout-account"),
+]

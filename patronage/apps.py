@@ -7,7 +7,13 @@ class PatronageConfig(AppConfig):
 
     def ready(self):
         # The enactment kinds a passed `policy` proposal can carry (RULES §6), and the notices.
+        from ledger import hooks
+
         from . import enactments, notices
+        from .services import payouts
 
         enactments.register()
         notices.register_kinds()
+        # Redemptions made payable by a period's close become payables in the same transaction.
+        if payouts.after_period_close not in hooks.after_period_close:
+            hooks.after_period_close.append(payouts.after_period_close)

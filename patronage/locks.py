@@ -4,7 +4,7 @@ and the ledger's own, before coop's counters). Advisory lock space 7290."""
 from coop.locks import advisory_xact_lock
 
 __all__ = ["PATRONAGE_LOCK_SPACE", "lock_period_runs", "lock_policies", "lock_policy", "lock_run",
-           "lock_settings"]
+           "lock_settings", "lock_batch"]
 
 PATRONAGE_LOCK_SPACE = 7290
 _POLICIES = 1
@@ -43,3 +43,10 @@ def lock_settings():
 
     PatronageSettings.objects.get_or_create(pk=1)
     return PatronageSettings.objects.select_for_update().get(pk=1)
+
+
+def lock_batch(batch_id: int):
+    """A payout batch's row (marking it paid)."""
+    from .models import PayoutBatch
+
+    return PayoutBatch.objects.select_for_update().get(pk=batch_id)

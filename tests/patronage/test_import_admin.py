@@ -124,3 +124,18 @@ def test_the_run_actions_in_the_admin(client, django_capture_on_commit_callbacks
                                                   "_selected_action": [run.pk]})
     run.refresh_from_db()
     assert run.status == DividendRun.Status.POSTED
+
+
+def test_staff_add_a_contribution_in_the_admin_through_the_service(client, members):
+    client.force_login(StaffFactory())
+    form = {"member": members[0].pk, "date": "2026-03-01", "quantity": "2.5",
+            "external_id": "admin-1"}
+    assert client.post("/admin/patronage/contribution/add/", form).status_code == 302
+    contribution = Contribution.objects.get()
+    assert (contribution.source, str(contribution.quantity)) == ("staff", "2.5000")
+    # In a closed period: refused on the page, nothing written.
+    closed_period(date(2025, 1, 1), date(2025, 12, 31))
+    page = client.post("/admin/patronage/contribution/add/",
+                       {**form, "date": "2025-05-05", "external_id": "admin-2"}, follow=True)
+    assert b"closed period" in page.content
+    assert Contribution.objects.count() == 1

@@ -91,7 +91,7 @@ def test_api_lists_and_creates(two_classes):
 
 
 def proposing(policy_category, draft, **rules):
-    return new_proposal(category=policy_category, threshold="2/3",
+    return new_proposal(category=policy_category, threshold="2/3", hours=200,
                         enacts={"kind": "allocation_policy", "policy_id": draft.pk}, **rules)
 
 

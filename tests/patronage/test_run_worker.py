@@ -115,3 +115,44 @@ def test_cancelling_stops_a_run(django_capture_on_commit_callbacks):
     assert services.dividend_run_compute(run_id=run.pk, attempt=1) is None
     run.refresh_from_db()
     assert run.status == R.CANCELLED and not Allocation.objects.filter(run=run).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_computing_costs_a_fixed_number_of_queries_plus_two_per_batch(settings, monkeypatch):
+    """Fixed queries (claim, delete, policy, inputs, steps) plus, per batch of lines, one
+    progress UPDATE and one COPY: at the production batch size (20,000) that is one query per
+    10,000 rows. (Inside a test's transaction each batch's atomic block is a SAVEPOINT and a
+    RELEASE too; in the worker it is the batch's own transaction. The COPY goes to psycopg
+    directly, below Django's query log, so it is counted here by its calls.)"""
+    from django.test.utils import CaptureQueriesContext
+
+    from patronage.services import runs
+
+    period = small_cooperative()  # 14 member lines
+    copies = []
+    real_insert = runs._lines_insert
+
+    def counted_insert(rows):
+        copies.append(len(rows))
+        real_insert(rows)
+
+    monkeypatch.setattr(runs, "_lines_insert", counted_insert)
+
+    def queries(batch_size: int) -> int:
+        settings.PATRONAGE_RUN_BATCH_SIZE = batch_size
+        copies.clear()
+        run = DividendRun.objects.create(period=period)
+        with CaptureQueriesContext(connection) as captured:
+            services.dividend_run_compute(run_id=run.pk, attempt=1)
+        run.refresh_from_db()
+        assert run.status == R.COMPUTED and run.members_count == 14
+        return len(captured) + len(copies)
+
+    one_batch = queries(20_000)
+    assert copies == [14]
+    seven_batches = queries(2)
+    assert copies == [2] * 7
+    savepoints = 2
+    assert seven_batches - one_batch == (2 + savepoints) * 6
+    assert one_batch <= 16  # fixed: does not grow with the members

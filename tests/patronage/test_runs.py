@@ -21,40 +21,6 @@ from tests.patronage.factories import PATRONAGE_JOB, closed_period, imported, ma
 R = DividendRun.Status
 
 
-@pytest.fixture
-def cooperative(db):
-    """The full example of tests/patronage/test_allocation.py, S = 1,000,000, as books: the
-    register imported with its history, then revenue, expenses, contributions, the close."""
-    workers = StakeholderClassFactory(slug="workers", name="Workers", share_price_minor=50_000,
-                                      min_shares=1, max_shares=10, patronage_measure="hours")
-    users = StakeholderClassFactory(slug="users", name="Users", share_price_minor=10_000,
-                                    min_shares=1, max_shares=10, patronage_measure="purchases")
-    contributors = StakeholderClassFactory(slug="contributors", name="Contributors",
-                                           share_price_minor=0, min_shares=1, max_shares=1,
-                                           patronage_measure="photos licensed")
-    members = {
-        1: imported(1, workers, date(2024, 3, 1), 2, (100_000, date(2024, 3, 1))),
-        2: imported(2, workers, date(2025, 6, 20), 1, (50_000, date(2025, 7, 1))),
-        3: imported(3, users, date(2024, 1, 10), 2, (20_000, date(2024, 1, 10)),
-                    exited_on=date(2025, 6, 30)),
-        4: imported(4, users, date(2025, 2, 1), 3, (20_000, date(2025, 2, 1)),
-                    (10_000, date(2025, 5, 1)), reverse=(1, date(2025, 5, 20))),
-        5: imported(5, contributors, date(2024, 5, 5), 1),
-    }
-    make_policy(effective_from=date(2024, 1, 1), class_shares_bp={
-        "workers": 5000, "users": 3000, "contributors": 2000})
-    for number, quantity in ((1, "120.5"), (2, "60.25"), (3, "40"), (4, "80")):
-        services.contribution_record(actor=PATRONAGE_JOB, member=members[number],
-                                     date=date(2025, 11, 3), quantity=quantity,
-                                     external_id=f"c{number}")
-    # Outside the period: not counted.
-    services.contribution_record(actor=PATRONAGE_JOB, member=members[1], date=date(2026, 1, 2),
-                                 quantity="999", external_id="next-year")
-    period = closed_period(revenue=1_500_000, expenses=500_000)
-    assert period.surplus_minor == 1_000_000
-    return period, members
-
-
 def computed(period, on_commit):
     with on_commit(execute=True):
         run = services.dividend_run_start(actor=PATRONAGE_JOB, period=period)
@@ -234,7 +200,7 @@ def test_with_runs_need_assembly_a_passed_proposal_posts_the_run(
     period, members = cooperative
     run = computed(period, django_capture_on_commit_callbacks)
     PatronageSettings.objects.update_or_create(pk=1, defaults={"runs_need_assembly": True})
-    proposal = new_proposal(category=policy_category, threshold="2/3",
+    proposal = new_proposal(category=policy_category, threshold="2/3", hours=200,
                             enacts={"kind": "dividend_run_approval", "run_id": run.pk})
     description = "\n".join(enactments.description("dividend_run_approval",
                                                    proposal.enactment_payload))
@@ -260,7 +226,7 @@ def test_an_approval_whose_run_was_superseded_fails_and_the_close_stands(
     period, _ = cooperative
     run = computed(period, django_capture_on_commit_callbacks)
     other = computed(period, django_capture_on_commit_callbacks)
-    proposal = new_proposal(category=policy_category, threshold="2/3",
+    proposal = new_proposal(category=policy_category, threshold="2/3", hours=200,
                             enacts={"kind": "dividend_run_approval", "run_id": run.pk})
     governance.proposal_open(actor=TEST_JOB, proposal=proposal)
     services.dividend_run_approve(actor=PATRONAGE_JOB, run=other)  # staff posted another
@@ -270,3 +236,98 @@ def test_an_approval_whose_run_was_superseded_fails_and_the_close_stands(
     assert proposal.enactment_status == Proposal.Enactment.FAILED
     assert "cancelled" in proposal.enactment_error or "posted" in proposal.enactment_error
     assert JournalEntry.objects.filter(kind="dividend_run").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_loss_carried_forward_less_what_the_reserve_covered(django_capture_on_commit_callbacks):
+    from ledger.journal import Line
+    from ledger.services import entry_post
+    from patronage.services import uncovered_losses_before
+    from tests.ledger.factories import BOOKKEEPER
+
+    klass = StakeholderClassFactory(slug="workers", share_price_minor=0, min_shares=1,
+                                    max_shares=1)
+    member = imported(1, klass, date(2023, 1, 1), 1)
+    make_policy(effective_from=date(2023, 1, 1), class_shares_bp={"workers": 10000})
+    closed_period(date(2023, 1, 1), date(2023, 12, 31), expenses=3_000)  # a loss of 3,000
+    services.contribution_record(actor=PATRONAGE_JOB, member=member, date=date(2024, 5, 5),
+                                 quantity="1", external_id="a")
+    second = closed_period(date(2024, 1, 1), date(2024, 12, 31), revenue=10_000)
+    assert uncovered_losses_before(second) == 3_000
+    # The reserve covers 1,000 of it (the ledger's loss_cover posts this entry).
+    entry_post(actor=BOOKKEEPER, date=date(2025, 2, 1), kind="loss_cover",
+               description="Loss covered", idempotency_key="cover:1",
+               lines=[Line(accounts.RESERVE, debit_minor=1_000),
+                      Line(accounts.UNALLOCATED_SURPLUS, credit_minor=1_000)])
+    assert uncovered_losses_before(second) == 2_000
+    run = computed(second, django_capture_on_commit_callbacks)
+    assert (run.surplus_minor, run.uncovered_losses_minor, run.distributable_minor) == (
+        10_000, 2_000, 8_000)
+
+
+REGISTER_CSV = """\
+member_number,name,class,shares_subscribed,joined_on,status,payments,certificates,exited_on,redemption_status
+1,Aino Virtanen,workers,2,2024-03-01,active,2024-03-01:100000,1-2,,
+2,Bram Bakker,workers,1,2025-06-20,active,2025-07-01:50000,3,,
+3,Chen Li,users,2,2024-01-10,exited,2024-01-10:20000,4-5,2025-06-30,requested
+4,Dara Okafor,users,3,2025-02-01,active,2025-02-01:20000;2025-05-01:10000,6-8,,
+5,Eli Novak,contributors,1,2024-05-05,active,,9,,
+"""
+
+
+@pytest.mark.django_db
+def test_the_full_example_the_way_an_existing_cooperative_would(
+        django_capture_on_commit_callbacks):
+    """S = 1,000,000: the register imported from its CSV with history, a payment returned by
+    the bank, revenue and expenses recorded, contributions sent by a partner, the year closed,
+    the run started, computed and approved through the API."""
+    from ledger import selectors as books
+    from ledger import services as ledger
+    from membership import importer as register_importer
+    from membership import services as register
+    from tests.ledger.factories import BOOKKEEPER
+    from tests.patronage.factories import ensure_accounts
+
+    ensure_accounts()
+    for slug, price, maximum, measure in (("workers", 50_000, 10, "hours"),
+                                          ("users", 10_000, 10, "purchases"),
+                                          ("contributors", 0, 1, "photos licensed")):
+        StakeholderClassFactory(slug=slug, name=slug.title(), share_price_minor=price,
+                                min_shares=1, max_shares=maximum, patronage_measure=measure)
+    register_importer.register_import(text=REGISTER_CSV, actor=PATRONAGE_JOB)
+    members = {m.member_number: m for m in Member.objects.all()}
+    returned = SharePayment.objects.get(member=members[4], amount_minor=10_000)
+    register.share_payment_reverse(payment=returned, reason="returned by the bank",
+                                   actor=PATRONAGE_JOB, on=date(2025, 5, 20))
+    make_policy(effective_from=date(2024, 1, 1), class_shares_bp={
+        "workers": 5000, "users": 3000, "contributors": 2000})
+    period = ledger.period_create(actor=BOOKKEEPER, start=date(2025, 1, 1), end=date(2025, 12, 31))
+    ledger.revenue_record(actor=BOOKKEEPER, amount_minor=1_500_000, date=date(2025, 9, 30),
+                          description="Licences sold")
+    ledger.expense_record(actor=BOOKKEEPER, amount_minor=450_000, date=date(2025, 10, 31),
+                          description="Hosting and salaries", category="operations")
+    ledger.expense_record(actor=BOOKKEEPER, amount_minor=50_000, date=date(2025, 11, 30),
+                          description="General assembly", category="governance")
+    partner = client_for(key=api_key("ledger:write"))
+    for number, quantity in ((1, "120.5"), (2, "60.25"), (3, "40"), (4, "80")):
+        response = partner.post("/api/v1/contributions/", {
+            "member_number": number, "date": "2025-11-03", "quantity": quantity,
+            "external_id": f"shift-{number}"}, format="json")
+        assert response.status_code == 201, response.content
+    period = ledger.period_close(actor=BOOKKEEPER, period=period)
+    assert period.surplus_minor == 1_000_000
+    with django_capture_on_commit_callbacks(execute=True):
+        started = partner.post("/api/v1/dividend-runs/", {"period": period.pk}, format="json")
+    run_id = started.json()["id"]
+    run = DividendRun.objects.get(pk=run_id)
+    assert run.status == R.COMPUTED and lines(run) == FULL
+    approved = partner.post(f"/api/v1/dividend-runs/{run_id}/approve/")
+    assert approved.status_code == 200, approved.content
+    # Every figure is in the books: S left Unallocated surplus, the retained parts are
+    # member capital, and the register still reconciles with the books.
+    assert books.account_balance(accounts.UNALLOCATED_SURPLUS) == 0
+    assert books.account_balance(accounts.COMMONS) == 99_569
+    assert books.account_balance(accounts.RESERVE) == 418_192
+    assert books.account_balance(accounts.DIVIDENDS_PAYABLE) == 189_505
+    assert books.member_capital_balance(members[1].pk) == 100_000 + 139_397
+    assert ledger.reconciliation_check(actor=BOOKKEEPER).ok
