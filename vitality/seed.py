@@ -52,7 +52,7 @@ def _active_on(day: date) -> list[Member]:
 
 def _monthly_vote(month: date, offset: int, rng: random.Random, core: list[Member]) -> None:
     """The month's vote: in the decay months turnout collapses to a small core, the vote
-    needs reminders and fails its quorum (10 %); otherwise a quarter to a third vote."""
+    needs reminders and fails its quorum (10 %); otherwise 13–20 % vote, before the reminder."""
     opens = _at(month.replace(day=8))
     closes = opens + timedelta(days=5)
     # proposal_open freezes today's active members as the electorate (the services know no
@@ -68,7 +68,7 @@ def _monthly_vote(month: date, offset: int, rng: random.Random, core: list[Membe
     if decaying:
         voters = core[: len(electors) // 20] + rng.sample(electors, len(electors) // 50)
     else:
-        voters = rng.sample(electors, int(len(electors) * rng.uniform(0.22, 0.34)))
+        voters = rng.sample(electors, int(len(electors) * rng.uniform(0.13, 0.2)))
     for member in dict.fromkeys(voters):
         governance.ballot_cast(proposal=proposal, member=member, now=opens + timedelta(hours=2),
                                choice=rng.choices(["yes", "no", "abstain"], [6, 3, 1])[0])
