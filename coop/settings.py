@@ -237,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "coop.tasks.idempotency_purge", "schedule": crontab(minute=17)},
     "ledger-reconcile": {"task": "ledger.tasks.reconcile_nightly",
                          "schedule": crontab(hour=3, minute=41)},
+    # Vitality (RULES §5): the month just ended on the 1st, and the current month hourly.
+    "vitality-monthly": {"task": "vitality.tasks.snapshots_monthly",
+                         "schedule": crontab(day_of_month=1, hour=0, minute=10)},
+    "vitality-provisional": {"task": "vitality.tasks.snapshot_provisional",
+                             "schedule": crontab(minute=41)},
 }
 
 # --- auth ---------------------------------------------------------------------------------

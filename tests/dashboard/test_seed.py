@@ -23,7 +23,29 @@ def test_seed_demo(capsys, client):
     check_believable_cooperative(seeded)
     check_demo_accounts_can_sign_in(client)
     check_the_books()
+    check_vitality_story()
     check_second_run_changes_nothing(capsys)
+
+
+def check_vitality_story():
+    """36 finished months and the current one; extractive pressure 16 and 15 months ago,
+    quorum decay from 10 months ago until the votes recover (vitality/seed.py)."""
+    from vitality.models import Alert, Snapshot
+    from vitality.months import add_months, current_month
+
+    this_month = current_month()
+    assert Snapshot.objects.filter(provisional=False).count() == 36
+    assert Snapshot.objects.get(month=this_month).provisional
+
+    def fired(code):
+        return {(this_month.year - m.year) * 12 + this_month.month - m.month
+                for m in Alert.objects.filter(code=code).values_list("month", flat=True)}
+
+    assert fired("extractive_pressure") == {16, 15}
+    assert fired("quorum_decay") == {10, 9, 8, 7, 6, 5}
+    assert not fired("quorum_decay") & {12, 11, 4, 3, 2, 1}
+    june = Snapshot.objects.get(month=add_months(this_month, -15))
+    assert [a["code"] for a in june.alerts] == ["extractive_pressure"]
 
 
 def check_believable_cooperative(seeded):

@@ -16,6 +16,7 @@ from governance.seed import date_by_history, seed_governance
 from ledger.seed import seed_ledger
 from membership import seed as membership_seed
 from patronage.seed import seed_patronage
+from vitality.seed import seed_vitality
 
 DROP_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 
@@ -49,12 +50,16 @@ class Command(BaseCommand):
                 seed_ledger(rng=random.Random(membership_seed.SEED + 2), today=today)
                 money = seed_patronage(rng=random.Random(membership_seed.SEED + 3), today=today,
                                        demo_member=membership_seed.demo_member())
+                # After every pillar: the monthly votes, surveys and snapshots of the history.
+                vitality = seed_vitality(rng=random.Random(membership_seed.SEED + 10),
+                                         today=today)
             # The vote notices were made as the transaction committed: date them now.
             date_by_history()
         finally:
             celery_app.conf.task_always_eager = previous_eager
             trace_logger.setLevel(previous_level)
-        self.stdout.write(self.style.SUCCESS(f"{summary}; {proposals} demo proposal(s)."))
+        self.stdout.write(self.style.SUCCESS(
+            f"{summary}; {proposals} demo proposal(s); {vitality}."))
         if money:
             self.stdout.write(f"The books: {money}.")
         self.stdout.write(f"Sign in as a member: {member_email} / {member_password}")
