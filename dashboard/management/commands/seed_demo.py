@@ -42,7 +42,8 @@ class Command(BaseCommand):
                 # After the members exist, so the electorates are real.
                 proposals = seed_governance(rng=random.Random(membership_seed.SEED + 1),
                                             demo_member=membership_seed.demo_member()) or 0
-            # The vote notices were made as the transaction committed: date them now.
+            # The notices were made as the transaction committed: date them now.
+            membership_seed.date_notices_by_history()
             date_by_history()
         finally:
             celery_app.conf.task_always_eager = previous_eager
