@@ -28,6 +28,13 @@ class _JSONTyped:
 class StrictCharField(_JSONTyped, serializers.CharField):
     json_type = str
 
+    def to_internal_value(self, data):
+        # The schema's maxLength counts the text as sent; DRF would count it after trimming
+        # its whitespace, and so take 2,001 characters for a field of 2,000.
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
 
 class StrictSlugField(_JSONTyped, serializers.SlugField):
     json_type = str

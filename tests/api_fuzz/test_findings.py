@@ -121,3 +121,17 @@ def test_an_unsupported_content_type_is_a_documented_415():
     response = client_for(key=api_key("*")).post(
         f"{BASE}/classes/", "slug=x", content_type="text/plain")
     assert_problem(response, 415)
+
+
+def test_text_longer_than_its_max_length_as_sent_is_a_400():
+    """DRF trims whitespace before counting; the schema's maxLength counts what was sent."""
+    from membership.models import Member
+
+    member = make_member(paid=True)
+    client = client_for(key=api_key("members:write"))
+    url = f"{BASE}/members/{member.member_number}/exit/"
+    response = client.post(url, {"reason": "\r" + "*" * 2000}, format="json")
+    assert_problem(response, 400, "reason")
+    member.refresh_from_db()
+    assert member.status != Member.Status.EXITED
+    assert client.post(url, {"reason": "*" * 2000}, format="json").status_code == 200
