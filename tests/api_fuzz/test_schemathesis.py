@@ -7,11 +7,12 @@ negative (schema-violating) cases through the WSGI app, in the test's own transa
 PostgreSQL test database, and runs the six checks below: no 5xx, only documented statuses,
 content types and headers, bodies that match their schema, and schema-violating input refused.
 
-Path parameters are fuzzed, and half the time replaced by ids that exist (found by listing the
-collection they belong to, e.g. `GET /api/v1/proposals/` for `/proposals/{id}/`), so the cases
-reach the code behind the 404.
+Path parameters are fuzzed, and in positive cases half the time replaced by ids that exist
+(found by listing the collection they belong to, e.g. `GET /api/v1/proposals/` for
+`/proposals/{id}/`), so the cases reach the code behind the 404.
 
-Bounded so that CI stays quick; to run it longer (docs/operations.md, "Fuzzing the API"):
+Bounded so that CI stays quick; to run it longer (docs/operations.md, "Fuzzing the API
+longer"):
     SCHEMATHESIS_MAX_EXAMPLES=500 SCHEMATHESIS_SEED=7 make test PYTEST_ARGS=tests/api_fuzz
 """
 
