@@ -147,7 +147,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
         slug_field="slug", queryset=StakeholderClass.objects.all())
     shares = StrictIntegerField(min_value=1, max_value=MAX_INT)
     motivation = StrictCharField(required=False, allow_blank=True, default="",
-                                       max_length=5000)
+                                 max_length=5000)
     referred_by = serializers.SlugRelatedField(
         slug_field="member_number", queryset=Member.objects.all(), required=False,
         allow_null=True, help_text="The member number of the member who referred you.")
@@ -333,7 +333,7 @@ class SharePaymentCreateSerializer(serializers.Serializer):
     amount_minor = StrictMinorUnitsField(min_value=1, max_value=MAX_BIGINT)
     paid_on = serializers.DateField()
     reference = StrictCharField(max_length=120, required=False, allow_blank=True,
-                                      default="")
+                                default="")
 
 
 class SharePaymentResultSerializer(serializers.Serializer):

@@ -30,7 +30,7 @@ class BallotSerializer(serializers.Serializer):
         choices=ALL_CHOICES, required=False,
         help_text="yes_no: yes, no, abstain. consent: agree, abstain, disagree, block.")
     reason = StrictCharField(max_length=5000, required=False, allow_blank=True,
-                                   help_text="Required with block.")
+                             help_text="Required with block.")
     approvals = serializers.ListField(
         child=StrictIntegerField(), required=False, max_length=MAX_PICKS,
         help_text="approval: the option ids you approve (empty: abstain).")

@@ -217,7 +217,7 @@ class ProposalCreateSerializer(serializers.Serializer):
     seats = StrictIntegerField(min_value=1, required=False, allow_null=True)
     closes_at = AwareDateTimeField()
     draft = StrictBooleanField(default=False,
-                                     help_text="Create as a draft instead of for discussion.")
+                               help_text="Create as a draft instead of for discussion.")
     enacts = serializers.DictField(required=False, help_text=ENACTS_HELP)
 
 
