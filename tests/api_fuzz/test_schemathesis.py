@@ -26,7 +26,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261201"))
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance", "response_headers_conformance",
