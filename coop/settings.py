@@ -231,6 +231,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "coop.tasks.heartbeat", "schedule": 60.0},
     "audit-seal": {"task": "coop.tasks.audit_seal", "schedule": 60.0},
+    "governance-open-due": {"task": "governance.tasks.open_due_votes", "schedule": 60.0},
     "governance-close-due": {"task": "governance.tasks.close_due_votes", "schedule": 60.0},
     "governance-reminders": {"task": "governance.tasks.send_due_reminders", "schedule": 60.0},
     "idempotency-purge": {"task": "coop.tasks.idempotency_purge", "schedule": crontab(minute=17)},

@@ -10,9 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import DESKTOP, PHONE
-from .test_phone_layout import photographers
-from .test_phone_layout import sign_in as sign_in_by_name
-from .test_result_layout import LONG_NAMES, open_vote, ranked_result, sign_in, two_classes
+from .helpers import LONG_NAMES, open_vote, photographers, ranked_result, sign_in, two_classes
+from .helpers import sign_in_by_field as sign_in_by_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from governance.models import Ballot
 
 from .conftest import DESKTOP, PHONE
+from .helpers import open_vote, sign_in, two_classes
 from .layout import WORD_LINES, assert_fits
-from .test_result_layout import open_vote, sign_in, two_classes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

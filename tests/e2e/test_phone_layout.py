@@ -16,32 +16,16 @@ from tests.membership.factories import (
 )
 
 from .conftest import DESKTOP, PHONE
+from .helpers import photographers, sign_in_by_field
 from .layout import assert_fits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery"  # UserFactory's and StaffFactory's
 
 MENU_ROWS = """
 () => new Set(Array.from(document.querySelectorAll(".site-nav li"))
   .map((li) => Math.round(li.getBoundingClientRect().top))).size
 """
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.locator('input[name="login"]').fill(email)
-    page.locator('input[name="password"]').fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
-def photographers():
-    return StakeholderClassFactory(
-        slug="photographers", name="Photographers and other visual storytellers",
-        description="People who make photographs for the cooperative's clients, "
-                    "in the studio or on location.",
-        share_price_minor=5_000, min_shares=3, max_shares=200)
 
 
 def test_the_landing_page_class_table_fits(new_page, console):
@@ -71,7 +55,7 @@ def test_the_member_home_and_the_certificate_fit(new_page, console):
                                           full_name="Ada Konstantinopoulou-Papadimitriou"))
     assert member.certificates.count() == 3
     page = new_page(viewport=PHONE)
-    sign_in(page, "ada@example.org")
+    sign_in_by_field(page, "ada@example.org")
     page.goto("/")
     links = page.get_by_role("link", name=re.compile("Printable certificate"))
     expect(links).to_have_count(3)
@@ -113,7 +97,7 @@ def test_the_menu_takes_at_most_two_rows(new_page, console, who):
         if who == "member":
             expected.remove("Admin")
     page = new_page(viewport=PHONE)
-    sign_in(page, user.email)
+    sign_in_by_field(page, user.email)
     page.goto("/governance/")
     items = page.locator(".site-nav li")
     expect(items).to_have_count(len(expected))
@@ -136,7 +120,7 @@ def test_the_menu_says_members_directory_in_full_on_a_desktop(new_page):
     user = UserFactory(email="ada@example.org")
     make_member(stakeholder_class=photographers(), user=user)
     page = new_page(viewport=DESKTOP)
-    sign_in(page, user.email)
+    sign_in_by_field(page, user.email)
     link = page.get_by_role("link", name="Members directory")
     assert " ".join(link.inner_text().split()) == "Members directory"
     # A space that shows: the menu item is a flex box, which would drop a plain leading space.

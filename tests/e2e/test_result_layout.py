@@ -3,73 +3,19 @@ no page-wide sideways scroll, no chart label clipped by the SVG, no cut column o
 ranked rounds table is the one box meant to scroll, and it says so. And a ranked vote cast on
 a phone fits the phone too (issue #8, items 19 and 21)."""
 
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from governance import services
 from governance.models import Ballot
-from tests.governance.factories import TEST_JOB
-from tests.governance.helpers import close, ensure_categories, free_class
-from tests.membership.factories import UserFactory, make_member
+from tests.governance.helpers import close
 
 from .conftest import DESKTOP, PHONE
+from .helpers import LONG_NAMES, open_vote, ranked_result, sign_in, two_classes
 from .layout import assert_fits, words_cut
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery"  # UserFactory's
-LONG_NAMES = [
-    "Alexandra Konstantinopoulou-Papadimitriou",
-    "Bob",
-    "Chandra Ramaswamy",
-    "Dmitri Ivanovich Sokolov",
-    "Eleanor, for the Long Cooperative Workshop Committee",
-]
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def two_classes():
-    workers, clients = free_class("workers", weight=2), free_class("clients", weight=1)
-    return (
-        [make_member(stakeholder_class=workers, user=UserFactory(email=f"w{i}@example.org"))
-         for i in range(7)],
-        [make_member(stakeholder_class=clients, user=UserFactory(email=f"c{i}@example.org"))
-         for i in range(6)],
-    )
-
-
-def open_vote(author, **rules):
-    ensure_categories()
-    proposal = services.proposal_create(
-        actor=TEST_JOB, author=author, body="Two seats on the board.",
-        closes_at=timezone.now() + timedelta(days=4), **rules)
-    return services.proposal_open(actor=TEST_JOB, proposal=proposal)
-
-
-def ranked_result():
-    """A two-seat STV count with long option names: surplus transfers and exclusions, so the
-    rounds table has several rows and a column for each of five options."""
-    workers, clients = two_classes()
-    voters = workers + clients
-    proposal = open_vote(voters[0], title="Elect two board members", method="ranked",
-                         options=LONG_NAMES, seats=2)
-    a, b, c, d, e = proposal.options.values_list("pk", flat=True)
-    rankings = [[a, c], [a, c], [a, b], [a, e], [a, c], [b, d], [b, a], [c, b], [d, c],
-                [e, d], [e, c], [d, e], []]
-    for member, ranking in zip(voters, rankings, strict=True):
-        services.ballot_cast(proposal=proposal, member=member, ranking=ranking)
-    return close(proposal), voters
-
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
 def test_a_ranked_result_fits_the_screen(new_page, console, viewport):

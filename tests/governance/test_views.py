@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from governance import services
 from governance.models import Ballot, BallotRevision, Comment, Proposal, SecretBallot
-from tests.governance.factories import TEST_JOB
+from tests.governance.factories import TEST_JOB, discussion_over
 from tests.governance.helpers import close, csv_url, members, option_ids, proposal, voting
 from tests.membership.factories import (
     UserFactory,
@@ -582,7 +582,7 @@ def test_result_page_approval_winners(client, crew):
 
 
 def proposal_data(**overrides):
-    closes = timezone.localtime() + timedelta(days=5)
+    closes = timezone.localtime() + timedelta(days=6)  # general: 48 h discussion + 72 h voting
     data = {
         "title": "Open a shop", "body": "A small shop in town.", "category": "",
         "method": "yes_no", "tally_mode": "member", "threshold": "", "quorum_percent": "",
@@ -616,15 +616,14 @@ def test_a_member_makes_a_proposal_and_a_draft(client, crew):
         ({"threshold": "3/2"}, "threshold"),
         ({"threshold": "majority"}, "needs at least 2/3"),
         ({"method": "ranked", "options": "Only one"}, "at least two options"),
-        ({"method": "approval", "options": "A\nB", "tally_mode": "concurrent"},
-         "one member, one vote"),
+        ({"method": "approval", "options": "A\nB", "seats": "2"}, "Seats must be from 1 to 1"),
     ],
 )
 def test_service_errors_show_on_the_form_and_store_nothing(client, crew, overrides, message):
     from governance.models import Category
 
     bylaws = Category.objects.get(slug="bylaws")
-    closes = timezone.localtime() + timedelta(days=20)
+    closes = timezone.localtime() + timedelta(days=7 + 14 + 1)  # discussion + voting floors
     data = proposal_data(category=bylaws.pk, closes_at=closes.strftime("%Y-%m-%dT%H:%M"),
                          **overrides)
     response = as_user(client, crew[0].user).post(NEW, data)
@@ -658,6 +657,13 @@ def test_author_submits_opens_and_others_cannot(client, crew):
     assert p.status == "discussion"
     assert as_user(client, crew[1].user).post(
         f"/governance/proposals/{p.pk}/open/").status_code == 404
+    # The discussion has just begun: the author may not open the vote yet (RULES §2).
+    html = page_text(_act(as_user(client, crew[0].user), p, "open"))
+    assert "The discussion period (48 hours for the general category) runs until" in html
+    assert "Only staff or a partner key with governance:write may open it earlier." in html
+    p.refresh_from_db()
+    assert p.status == "discussion"
+    discussion_over(p)
     html = page_text(_act(as_user(client, crew[0].user), p, "open"))
     assert "Voting is open: 3 members may vote." in html
     p.refresh_from_db()
