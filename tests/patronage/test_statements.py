@@ -67,8 +67,8 @@ def test_statements_api_for_the_member_and_readers_only(posted):
     Member.objects.filter(pk=members[1].pk).update(user=user)
     mine = client_for(user).get("/api/v1/members/1/statements/")
     assert mine.status_code == 200
-    assert [(s["period"], s["run_id"], s["interest_minor"]) for s in mine.json()] == [
-        (period.pk, run.pk, 3000)]
+    assert [(s["period"], s["run_id"], s["interest_minor"])
+            for s in mine.json()["results"]] == [(period.pk, run.pk, 3000)]
     detail = client_for(user).get(f"/api/v1/members/1/statements/{period.pk}/").json()
     assert detail["explanation"]["interest"]["payments"][0]["days"] == 365
     assert detail["explanation"]["patronage"]["class_contribution"] == "180.7500"
