@@ -178,7 +178,9 @@ class Chart:
                 total = sum(present) if present else None
                 cells += f'<td class="num">{escape(self.format(total, code=False))}</td>'
             rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
-        return ('<div class="table-wrap"><table class="chart-data">'
+        # A focusable region: on a phone the figures' columns scroll sideways, by keyboard too.
+        return (f'<div class="table-wrap scrolls" role="region" tabindex="0" '
+                f'aria-label="{escape(self.title)}: the figures"><table class="chart-data">'
                 f'<caption class="visually-hidden">{escape(self.title)}: the figures</caption>'
                 f'<thead><tr><th scope="col">{escape(self.currency or "")}</th>{head}</tr></thead>'
                 f'<tbody>{"".join(rows)}</tbody></table></div>')

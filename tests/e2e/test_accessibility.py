@@ -38,6 +38,13 @@ SKIPPED = {
     "governance/proposals/<int:pk>/<slug:action>/": "the proposal page's action buttons' target "
                                                     "(POST)",
     "governance/proposals/<int:pk>/ballots.csv": "a CSV download, not a page",
+    "money/statements.csv": "a CSV download, not a page",
+    "vitality/export.csv": "a CSV download, not a page",
+    # A member who opens these gets the site's 404 page (already checked): like admin/, the
+    # staff's pages are not a member's.
+    "books/runs/<int:run_id>/": "staff only (a dividend run's page)",
+    "books/runs/<int:run_id>/<str:action>/": "the run page's action buttons' target (POST, "
+                                             "staff only)",
 }
 # Who else visits a route besides a member: the landing page and sign-in are a visitor's, the
 # application form a signed-in person's who is not a member yet.
@@ -71,6 +78,7 @@ PARAMETERS = {
         f"/governance/proposals/{p.pk}/result/" for p in (w["closed"], w["ranked_closed"])],
     "bylaws/<str:version>/": lambda w: ["/bylaws/2024-01/"],
     "certificates/<int:number>/": lambda w: [f"/certificates/{w['certificate']}/"],
+    "money/statements/<int:period_id>/": lambda w: [f"/money/statements/{w['period'].pk}/"],
 }
 
 
@@ -85,23 +93,43 @@ def test_every_route_is_checked_or_skipped():
 
 # --- the world and the visits -------------------------------------------------------------
 
-def make_world() -> dict:
+def make_world(time_machine) -> dict:
+    from django.utils import timezone
+
     from governance import services as gov
     from membership.models import Bylaws
+    from patronage import services as patronage
     from tests.governance.helpers import close, proposal, voting
     from tests.membership.factories import StakeholderClassFactory, UserFactory, make_member
+    from tests.patronage.books_factories import year_of_books
+    from tests.patronage.factories import PATRONAGE_JOB
+    from vitality import services as vitality
+
+    # The member's 2025: shares, contributions, the period closed and its dividend run posted
+    # (so "My money", the statement and the open books show real figures and charts); then
+    # back to today for the rest.
+    today = timezone.now()
+    year = year_of_books(time_machine)
+    run = patronage.dividend_run_start(actor=PATRONAGE_JOB, period=year["period"])
+    run.refresh_from_db()  # computed at the commit (tasks run eagerly here)
+    patronage.dividend_run_approve(actor=PATRONAGE_JOB, run=run)
+    time_machine.move_to(today)
+    me = year["members"][0]
+    me.refresh_from_db()  # active since her shares were paid
+    me.user.email = "member@example.org"  # the address the browser signs in with
+    me.user.save(update_fields=["email"])
+    me.user.emailaddress_set.update(email=me.user.email)
 
     Bylaws.objects.create(version="2024-01", text="Article 1. Name\nLightbox.",
                           adopted_on=date(2024, 1, 20), published=True)
     Bylaws.objects.create(version="2026-03", text="Article 1. Name\nLightbox.\n\nArticle 2.",
                           adopted_on=date(2026, 3, 14), published=True)
     klass = StakeholderClassFactory(slug="photographers", name="Photographers")
-    me = make_member(stakeholder_class=klass, paid=True,
-                     user=UserFactory(email="member@example.org"))
     others = [make_member(stakeholder_class=klass, paid=True) for _ in range(2)]
     UserFactory(email="applicant@example.org")
 
     world = {
+        "period": year["period"],
         "draft": proposal(author=me, draft=True, title="Repaint the darkroom"),
         "discussion": proposal(author=me, title="Share a car"),
         "open": voting(author=me, title="Buy a scanner"),
@@ -119,6 +147,9 @@ def make_world() -> dict:
     close(world["closed"])
     close(world["ranked_closed"])
     world["certificate"] = me.certificates.first().certificate_number
+    # Monthly snapshots since January 2025: the vitality dashboard's charts and the member
+    # home's highlights.
+    vitality.snapshots_catch_up()
     return world
 
 
@@ -156,11 +187,11 @@ def axe_violations(page, axe_source: str) -> list[dict]:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop-1280", "phone-390"])
-def test_no_serious_or_critical_axe_violations(new_page, viewport):
+def test_no_serious_or_critical_axe_violations(new_page, viewport, time_machine):
     if not AXE.exists():
         pytest.skip(f"needs axe-core: run `npm ci` at the repository root ({AXE} is missing)")
     axe_source = AXE.read_text()
-    world = make_world()
+    world = make_world(time_machine)
     pages = {}
     for who in ("member", "visitor", "applicant"):
         page = new_page(viewport=viewport)
@@ -168,6 +199,7 @@ def test_no_serious_or_critical_axe_violations(new_page, viewport):
             sign_in(page, f"{who}@example.org")
         pages[who] = page
 
+    made = {path for paths in PARAMETERS.values() for path in paths(world)}
     problems, seen = [], set()
     for who, path in visits(world):
         page = pages[who]
@@ -177,6 +209,8 @@ def test_no_serious_or_critical_axe_violations(new_page, viewport):
         # A 403 or 404 (2FA pages of a member without 2FA) is the site's own error page, which
         # members see too: checked like the others.
         assert response is not None and response.status < 500, (who, path, response.status)
+        # The world made these objects to be shown: their page, not an error page, is checked.
+        assert path not in made or response.status == 200, (who, path, response.status)
         if (who, page.url) in seen:  # a redirect to a page already checked
             continue
         seen.add((who, page.url))
