@@ -115,9 +115,11 @@ def timed(call):
 
 
 def new_proposal(title, **rules) -> Proposal:
+    """A proposal whose discussion period (general: 48 h) is over, so voting opens now."""
     now = timezone.now()
+    began = now - timedelta(hours=48, minutes=1)
     return services.proposal_create(actor=BENCHMARK, title=title, body="Benchmark proposal.",
-                                    closes_at=now + timedelta(days=4), now=now, **rules)
+                                    closes_at=now + timedelta(days=4), now=began, **rules)
 
 
 def _patterns(option_ids: list[int], method: str) -> list[str]:

@@ -13,6 +13,7 @@ key itself: the lower member number, or the class slug first in code-point order
 Python orders `str`). The answer never depends on the order in which the parts are given.
 """
 
+import math
 from collections.abc import Callable, Hashable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -45,24 +46,31 @@ def alloc[K: Hashable](
         raise TypeError(f"total must be an int, not {type(total).__name__}")
     if total < 0:
         raise ValueError(f"total must be ≥ 0, not {total}")
-    exact: dict[K, Fraction] = {}
+    exact: dict[K, Fraction | int] = {}
     for key, weight in weights.items():
         if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
             raise TypeError(f"weight of {key!r} must be an int or a Fraction, "
                             f"not {type(weight).__name__}")
         if weight < 0:
             raise ValueError(f"weight of {key!r} is negative ({weight})")
-        exact[key] = Fraction(weight)
-    weight_sum = sum(exact.values(), Fraction(0))
+        exact[key] = weight
+    # Exact integer arithmetic throughout: scale every weight by the least common multiple of
+    # their denominators, so each share is total·W/ΣW with whole W, its floor and remainder are
+    # integer division, and remainders compare as integers (the same order as the fractions).
+    # This is what lets a dividend run split among 100,000 members in well under a second.
+    scale = 1
+    for weight in exact.values():
+        if isinstance(weight, Fraction) and weight.denominator != 1:
+            scale = math.lcm(scale, weight.denominator)
+    whole = {key: int(weight * scale) for key, weight in exact.items()}
+    weight_sum = sum(whole.values())
     if weight_sum <= 0:
         raise ValueError("the weights must sum to more than 0")
 
     parts: dict[K, int] = {}
-    remainders: dict[K, Fraction] = {}
-    for key, weight in exact.items():
-        share = total * weight / weight_sum
-        parts[key] = share.numerator // share.denominator
-        remainders[key] = share - parts[key]
+    remainders: dict[K, int] = {}
+    for key, weight in whole.items():
+        parts[key], remainders[key] = divmod(total * weight, weight_sum)
     leftover = total - sum(parts.values())  # 0 ≤ leftover < the number of positive remainders
 
     ties = {key: tie_key(key) for key in exact}

@@ -231,11 +231,17 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "coop.tasks.heartbeat", "schedule": 60.0},
     "audit-seal": {"task": "coop.tasks.audit_seal", "schedule": 60.0},
+    "governance-open-due": {"task": "governance.tasks.open_due_votes", "schedule": 60.0},
     "governance-close-due": {"task": "governance.tasks.close_due_votes", "schedule": 60.0},
     "governance-reminders": {"task": "governance.tasks.send_due_reminders", "schedule": 60.0},
     "idempotency-purge": {"task": "coop.tasks.idempotency_purge", "schedule": crontab(minute=17)},
     "ledger-reconcile": {"task": "ledger.tasks.reconcile_nightly",
                          "schedule": crontab(hour=3, minute=41)},
+    # Vitality (RULES §5): the month just ended on the 1st, and the current month hourly.
+    "vitality-monthly": {"task": "vitality.tasks.snapshots_monthly",
+                         "schedule": crontab(day_of_month=1, hour=0, minute=10)},
+    "vitality-provisional": {"task": "vitality.tasks.snapshot_provisional",
+                             "schedule": crontab(minute=41)},
 }
 
 # --- auth ---------------------------------------------------------------------------------

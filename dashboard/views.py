@@ -6,6 +6,7 @@ from django.shortcuts import render
 from coop.models import Cooperative
 from governance import blocks as governance_blocks
 from membership import blocks as membership_blocks
+from vitality import blocks as vitality_blocks
 
 
 def home(request):
@@ -17,6 +18,10 @@ def home(request):
     elif (member := membership_blocks.page_member(request.user)) is None:
         title, blocks = "Home", [membership_blocks.applicant(request.user)]
     else:
-        title, blocks = "My membership", [membership_blocks.member_home(
-            member, cooperative, step_blocks={"take_part": governance_blocks.take_part})]
+        title, blocks = "My membership", [
+            membership_blocks.member_home(
+                member, cooperative, step_blocks={"take_part": governance_blocks.take_part}),
+            vitality_blocks.pulse(member),
+            vitality_blocks.highlights(member),
+        ]
     return render(request, "dashboard/home.html", {"title": title, "blocks": blocks})

@@ -3,12 +3,14 @@ next to its voter: SecretBallot has no voter column, and Elector (who voted) sho
 
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
 from coop.errors import ServiceError
 
 from . import enactments, rules, services
+from .forms import OpenEarlyForm
 from .models import (
     Ballot,
     BallotRevision,
@@ -24,7 +26,8 @@ from .models import (
 
 @admin.register(Category)
 class CategoryAdmin(ServiceSaveMixin, admin.ModelAdmin):
-    list_display = ["slug", "name", "min_quorum_percent", "min_threshold", "min_voting_hours"]
+    list_display = ["slug", "name", "min_quorum_percent", "min_threshold", "min_discussion_hours",
+                    "min_voting_hours"]
 
     def get_readonly_fields(self, request, obj=None):
         # Proposals and the API know a category by its slug.
@@ -68,14 +71,16 @@ class ProposalAdmin(admin.ModelAdmin):
     date_hierarchy = "closes_at"
     list_select_related = ["category"]
     inlines = [OptionInline, ImplementationInline]
-    actions = ["open_voting", "close_now"]
+    actions = ["open_voting", "open_voting_early", "close_now"]
     show_full_result_count = False
     # The rules are changed only through the services (frozen when voting opens); staff edit
     # the outcome statement here, everything else is read-only.
     readonly_fields = [
         "title", "body", "category", "author", "created_by_key", "status", "outcome", "method",
         "tally_mode", "threshold", "quorum_percent", "class_quorum_percent", "secret",
-        "early_close_allowed", "seats", "created_at", "discussion_at", "opens_at", "closes_at",
+        "early_close_allowed", "seats", "min_quorum_percent", "min_threshold",
+        "min_discussion_hours", "min_voting_hours", "created_at", "discussion_at", "opens_at",
+        "open_early_reason", "closes_at",
         "closed_at", "electorate_size", "ballots_cast", "tie_seed_hash", "result",
         "reminders_needed", "reminders_sent_at", "reminders_sent", "cancel_reason",
         "implementation_status", "implementation_started_on", "implementation_done_on",
@@ -101,8 +106,11 @@ class ProposalAdmin(admin.ModelAdmin):
         ("Voting rules (read-only; frozen when voting opens)", {"fields": [
             "method", "tally_mode", "threshold", "quorum_percent", "class_quorum_percent",
             "secret", "early_close_allowed", "seats"]}),
+        ("The category's floors when it was made (read-only)", {"fields": [
+            "min_quorum_percent", "min_threshold", "min_discussion_hours", "min_voting_hours"]}),
         ("Dates and turnout (read-only)", {"fields": [
-            "created_at", "discussion_at", "opens_at", "closes_at", "closed_at",
+            "created_at", "discussion_at", "opens_at", "open_early_reason", "closes_at",
+            "closed_at",
             "electorate_size", "ballots_cast", "reminders_needed", "reminders_sent_at",
             "reminders_sent"]}),
         ("Result (read-only)", {"fields": ["result", "tie_seed_hash"]}),
@@ -155,6 +163,28 @@ class ProposalAdmin(admin.ModelAdmin):
     def open_voting(self, request, queryset):
         self._run(request, queryset,
                   lambda p: services.proposal_open(proposal=p, actor=request.user), "Opened")
+
+    @admin.action(description="Open voting early, with a reason…")
+    def open_voting_early(self, request, queryset):
+        """Before the discussion period has run, staff open a vote only with a reason (RULES
+        §2): asked on an intermediate page, then given to proposal_open for each proposal."""
+        proposals = list(queryset.select_related("category").order_by("pk"))
+        form = OpenEarlyForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._run(request, queryset, lambda p: services.proposal_open(
+                proposal=p, actor=request.user, reason=reason), "Opened")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Open voting early",
+            "proposals": proposals,
+            "form": form,
+            "action": "open_voting_early",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/governance/open_early_confirmation.html", context)
 
     @admin.action(description="Close the selected votes now (if due or early close allowed)")
     def close_now(self, request, queryset):

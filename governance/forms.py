@@ -2,7 +2,10 @@
 (category minimums, thresholds, ballots) live in governance.services and come back as form
 errors through `add_service_error`."""
 
+from datetime import datetime, timedelta
+
 from django import forms
+from django.utils import timezone
 
 from coop import notices
 from membership.forms import add_service_error  # noqa: F401 - re-exported for the views
@@ -29,22 +32,64 @@ class ProposalFilterForm(forms.Form):
     show = forms.ChoiceField(label="Show", choices=SHOW, required=False)
 
 
+# Which method uses which of the form's optional sections (issue #8 item 18): the page shows
+# only the section of the chosen method (all of them without JavaScript), and the form ignores
+# what was typed into the other one, so a hidden field can never refuse the proposal.
+CHOICE_METHODS = (Method.YES_NO, Method.CONSENT)
+OPTION_METHODS = (Method.APPROVAL, Method.RANKED)
+CHOICE_FIELDS = ("tally_mode", "threshold")
+OPTION_FIELDS = ("options", "seats")
+
+
+def default_closes_at(category: Category, now: datetime | None = None) -> datetime:
+    """The earliest deadline the category allows for a proposal whose discussion begins now
+    (its discussion and voting floors), on the next whole hour in the cooperative's time zone:
+    the form's default, which the page's script recomputes when the category changes."""
+    now = timezone.localtime(now)
+    earliest = now + timedelta(hours=category.min_discussion_hours + category.min_voting_hours)
+    return earliest.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+class CategorySelect(forms.Select):
+    """Each option carries its category's earliest deadline and floors in words, for the
+    script that moves the default closing time and the help text with the chosen category."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        category = getattr(value, "instance", None)
+        if category is not None:
+            # Computed here, in the cooperative's time zone, so the script only copies it.
+            option["attrs"]["data-closes-at"] = default_closes_at(category).strftime(
+                "%Y-%m-%dT%H:%M")
+            option["attrs"]["data-floors"] = category_floors(category)
+        return option
+
+
+def category_floors(category: Category) -> str:
+    return (f"The {category.name} category needs {category.min_discussion_hours} hours of "
+            f"discussion and then at least {category.min_voting_hours} hours of voting.")
+
+
 class ProposalForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(label="Title", max_length=200)
     body = forms.CharField(label="Text", widget=forms.Textarea(attrs={"rows": 8}))
     category = forms.ModelChoiceField(
+        label="Category",
         queryset=Category.objects.order_by("slug"),
         empty_label=None,
-        help_text="Each category sets the lowest quorum, threshold and voting period allowed.",
+        widget=CategorySelect,
+        help_text="Each category sets the lowest quorum and threshold, and the shortest "
+                  "discussion and voting periods allowed.",
     )
-    method = forms.ChoiceField(choices=Method.choices, initial=Method.YES_NO)
+    method = forms.ChoiceField(label="Method", choices=Method.choices, initial=Method.YES_NO)
     tally_mode = forms.ChoiceField(
         label="Tally mode",
         choices=TallyMode.choices,
         initial=TallyMode.MEMBER,
-        help_text="Approval and ranked votes are always one member, one vote.",
+        required=False,
     )
     threshold = forms.CharField(
+        label="Threshold",
         max_length=20,
         required=False,
         help_text='"majority" or a fraction such as "2/3". Empty: the category\'s minimum.',
@@ -67,18 +112,73 @@ class ProposalForm(forms.Form):
         label="Options (one per line)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Approval and ranked votes only.",
     )
     seats = forms.IntegerField(
-        required=False, min_value=1, help_text="Approval and ranked votes: how many win."
+        label="Seats", required=False, min_value=1, help_text="How many options win."
+    )
+    opens_at = forms.DateTimeField(
+        label="Voting opens at (optional)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Empty: you open the vote yourself once the discussion period is over. "
+                  "Else the vote opens by itself at this time, which may not be before the "
+                  "discussion period ends.",
     )
     closes_at = forms.DateTimeField(
         label="Voting closes at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Typed and shown in the cooperative's time zone (TIME_ZONE): say which.
+        self.time_zone = timezone.get_current_timezone_name()
+        if "closes_at" in self.fields:
+            zone = f"In the cooperative's time zone, {self.time_zone}."
+            category = self.chosen_category() if "category" in self.fields else None
+            self.fields["closes_at"].help_text = (
+                f"{category_floors(category)} {zone}" if category else zone)
+
+    def chosen_category(self) -> Category | None:
+        """The category the page shows as chosen (sent, else the initial one), for the help
+        text beside the deadline."""
+        chosen = self.data.get(self.add_prefix("category")) if self.is_bound else None
+        chosen = chosen or self.initial.get("category")
+        if isinstance(chosen, Category):
+            return chosen
+        queryset = self.fields["category"].queryset
+        try:
+            return queryset.get(pk=int(chosen)) if chosen else queryset.first()
+        except (ValueError, TypeError, Category.DoesNotExist):
+            return queryset.first()
+
     def clean_options(self):
         return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+
+    def clean(self):
+        data = super().clean()
+        method = data.get("method")
+        unused = {*CHOICE_FIELDS} if method in OPTION_METHODS else (
+            {*OPTION_FIELDS} if method in CHOICE_METHODS else set())
+        for name in unused:  # nor their errors: the person does not see these fields
+            self._errors.pop(name, None)
+        if method in CHOICE_METHODS:
+            data["options"], data["seats"] = [], None
+        elif method in OPTION_METHODS:
+            data["tally_mode"], data["threshold"] = TallyMode.MEMBER, ""
+        if method in CHOICE_METHODS and not data.get("tally_mode"):
+            data["tally_mode"] = TallyMode.MEMBER
+        return data
+
+    def error_summary(self) -> list[dict]:
+        """Every error, in the order of the fields, with the field's label and the id to link
+        to (None for an error of the whole form): the summary at the top of the page."""
+        summary = [{"label": None, "id": None, "message": message}
+                   for message in self.non_field_errors()]
+        for field in self:
+            for message in field.errors:
+                summary.append({"label": field.label, "id": field.auto_id, "message": message})
+        return summary
 
 
 class ProposalEditForm(ProposalForm):
@@ -86,7 +186,7 @@ class ProposalEditForm(ProposalForm):
     opens: the text and the deadline. The method, rules and options are fixed at creation (a
     member who wants others withdraws and proposes again), so their fields are dropped."""
 
-    EDITABLE = ("title", "body", "closes_at")
+    EDITABLE = ("title", "body", "opens_at", "closes_at")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,6 +225,18 @@ class CommentForm(forms.Form):
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class OpenEarlyForm(forms.Form):
+    """Staff open the vote before the discussion period has run only with a reason (RULES §2),
+    which the proposal shows."""
+
+    reason = forms.CharField(
+        label="Reason for opening before the discussion period ends",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown on the proposal and kept in the audit trail.",
     )
 
 

@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.db import models
 from django.db.models import Q
@@ -26,12 +27,16 @@ CHOICES_BY_METHOD = {
 
 
 class Category(models.Model):
-    """Sets the floor of quorum, threshold and voting period; a proposal may only tighten them."""
+    """Sets the floors of quorum, threshold, discussion and voting period; a proposal may only
+    tighten them. They are copied onto each proposal at its creation (RULES §2), so a change
+    here applies to proposals made afterwards."""
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
     min_quorum_percent = models.PositiveSmallIntegerField(default=10)
     min_threshold = models.CharField(max_length=20, default="majority")
+    min_discussion_hours = models.PositiveIntegerField(
+        default=48, help_text="How long a proposal is discussed before voting may open.")
     min_voting_hours = models.PositiveIntegerField(default=72)
 
     class Meta:
@@ -98,9 +103,21 @@ class Proposal(models.Model):
     secret = models.BooleanField(default=False)
     early_close_allowed = models.BooleanField(default=False)
     seats = models.PositiveSmallIntegerField(default=1)
+    # The category's floors as they stood when the proposal was made (RULES §2): every later
+    # check (an edit, the submission, the opening) reads these, never the category, so a
+    # category changed afterwards applies to later proposals only.
+    min_quorum_percent = models.PositiveSmallIntegerField(default=0)
+    min_threshold = models.CharField(max_length=20, default="majority")
+    min_discussion_hours = models.PositiveIntegerField(default=0)
+    min_voting_hours = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     discussion_at = models.DateTimeField(null=True, blank=True)
+    # Before voting: when the scheduled job is to open it (optional); from the opening on:
+    # when voting actually opened.
     opens_at = models.DateTimeField(null=True, blank=True)
+    open_early_reason = models.TextField(
+        blank=True, help_text="Why staff or a partner opened voting before the discussion "
+                              "period had run (shown on the proposal).")
     closes_at = models.DateTimeField(db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     electorate_size = models.PositiveIntegerField(default=0)
@@ -163,6 +180,18 @@ class Proposal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.VOTING
+
+    @property
+    def voting_started(self) -> bool:
+        """Voting has opened (it may be over): `opens_at` is then when it opened."""
+        return self.status in (self.Status.VOTING, self.Status.CLOSED, self.Status.CANCELLED)
+
+    @property
+    def discussion_ends_at(self):
+        """When voting may open without a stated reason; None for a draft."""
+        if self.discussion_at is None:
+            return None
+        return self.discussion_at + timedelta(hours=self.min_discussion_hours)
 
     @property
     def uses_options(self) -> bool:

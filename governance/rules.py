@@ -15,7 +15,8 @@ docs/architecture.md, "Where a rule or a permission goes"):
 - propose: an active member (as the author), a `governance:write` key, a system job;
 - edit, submit, withdraw: the author (while a current member) or staff;
 - open the vote: the author (while a current member), staff, a `governance:write` key, a
-  system job;
+  system job; before the discussion period has run only staff or a `governance:write` key,
+  with a stated reason;
 - close, cancel, outcome statement, implementation: staff, a `governance:write` key, a
   system job;
 - comment: a current member; vote: an active member in the electorate (never a key, never
@@ -23,7 +24,7 @@ docs/architecture.md, "Where a rule or a permission goes"):
 """
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
@@ -155,6 +156,18 @@ def may_withdraw(actor, proposal: Proposal) -> bool:
 
 def may_open(actor, proposal: Proposal) -> bool:
     return _manages(actor) or is_author(actor, proposal)
+
+
+def may_open_early(actor) -> bool:
+    """Open voting before the discussion period has run, with a stated reason (RULES §2): staff
+    or a `governance:write` key; not the author, not a system job (the scheduled job opens only
+    what is due)."""
+    return is_staff(actor) or key_allows(actor, WRITE)
+
+
+def discussion_has_run(proposal: Proposal, now: datetime) -> bool:
+    ends = proposal.discussion_ends_at
+    return ends is not None and now >= ends
 
 
 def may_close(actor, proposal: Proposal) -> bool:

@@ -25,6 +25,12 @@ def _vote(proposal, members, rng, now, pick):
         services.ballot_cast(proposal=proposal, member=member, now=now, **pick(rng, option_ids))
 
 
+def discussion_began(category: Category, opened):
+    """The demo's proposals were discussed a day longer than their category's floor before
+    voting opened (RULES §2), so no vote of the demo opened early."""
+    return opened - timedelta(hours=category.min_discussion_hours + 24)
+
+
 def seed_governance(*, rng: random.Random | None = None, demo_member: Member | None = None) -> int:
     if Proposal.objects.exists():
         return 0
@@ -48,7 +54,7 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
         proposal = services.proposal_create(actor=GOVERNANCE_SEED,
                                             title=title, body=body, author=author,
                                             category=category, closes_at=closes,
-                                            now=opened - timedelta(days=3), **rules)
+                                            now=discussion_began(category, opened), **rules)
         services.proposal_open(actor=GOVERNANCE_SEED, proposal=proposal, now=opened)
         voters = rng.sample(others, int(len(others) * turnout))
         _vote(proposal, voters, rng, opened + timedelta(hours=1), pick)
@@ -100,7 +106,7 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
                                             title=title, body=body, author=author,
                                             category=category,
                                             closes_at=now + timedelta(hours=hours_left),
-                                            now=opened - timedelta(days=2), **rules)
+                                            now=discussion_began(category, opened), **rules)
         services.proposal_open(actor=GOVERNANCE_SEED, proposal=proposal, now=opened)
         if pick:
             _vote(proposal, rng.sample(others, int(len(others) * voters)), rng,
@@ -131,6 +137,9 @@ def seed_governance(*, rng: random.Random | None = None, demo_member: Member | N
                              title="Partner with the regional news cooperative",
                              body="Share a syndication feed with the regional news "
                              "cooperative at cost price.", author=author,
+                             # Discussed for its category's 48 hours and a day more; then the
+                             # scheduled job opens the vote.
+                             opens_at=now + timedelta(days=3),
                              closes_at=now + timedelta(days=10))
     services.proposal_create(actor=GOVERNANCE_SEED,
                              title="Draft: a mentoring programme for new photographers",

@@ -164,6 +164,14 @@ def decimal_string(value: Fraction | int, places: int = SHOWN_PLACES) -> str:
     return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
 
 
+def yes_share(method: str, totals: Mapping[str, int]) -> Fraction | None:
+    """The exact share a class's ``share`` figure shows: yes / (yes + no) (consent: agree and
+    disagree); None without yes/no votes. The result stores it truncated; pages show it exactly."""
+    for_key, against_key = _FOR_AGAINST[method]
+    for_, against = totals.get(for_key, 0), totals.get(against_key, 0)
+    return Fraction(for_, for_ + against) if for_ + against else None
+
+
 def _truncate(value: Fraction, places: int) -> Fraction:
     scale = 10**places
     return Fraction(value.numerator * scale // value.denominator, scale)

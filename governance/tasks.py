@@ -3,9 +3,18 @@ emails go out through coop.tasks.notices_email (retried, never sent twice)."""
 
 from celery import shared_task
 
-from coop.actors import CLOSE_DUE_VOTES, SEND_DUE_REMINDERS
+from coop.actors import CLOSE_DUE_VOTES, SEND_DUE_REMINDERS, SystemActor
 
 from . import services
+
+# Named here, beside its job (coop.actors lists the older ones).
+OPEN_DUE_VOTES = SystemActor(name="governance.open_due_votes")
+
+
+@shared_task
+def open_due_votes() -> list[int]:
+    """Open the votes whose scheduled `opens_at` has come (RULES §2), each exactly once."""
+    return services.open_due_votes(actor=OPEN_DUE_VOTES)
 
 
 @shared_task

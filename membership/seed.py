@@ -19,7 +19,7 @@ SEED = 2026
 COOP_NAME = "Lightbox Photographers' Cooperative"
 DEMO_MEMBER = ("member@demo.coop", "demo-member-2026", "Mira Lindqvist")
 DEMO_STAFF = ("staff@demo.coop", "demo-staff-2026", "Dana Okafor")
-MONTHS = 30  # of history, so vitality has trends and growth_3m to show
+MONTHS = 36  # of history, so vitality has 36 months of trends and growth_3m to show
 
 # How the demo's members pay (the IBAN is the well-known example, valid but nobody's).
 DEMO_PAYMENT = {"payment_account_holder": "Lightbox Photographers' Cooperative eG",

@@ -149,13 +149,11 @@ def _seeded_categories(request):
         import importlib
 
         request.getfixturevalue("transactional_db")
-        from governance.models import Category
+        from django.apps import apps
 
-        migration = importlib.import_module("governance.migrations.0002_initial_categories")
-        for slug, name, quorum, threshold, hours in migration.CATEGORIES:
-            Category.objects.get_or_create(slug=slug, defaults={
-                "name": name, "min_quorum_percent": quorum, "min_threshold": threshold,
-                "min_voting_hours": hours})
+        # The latest migration that installs categories (with their discussion floors).
+        migration = importlib.import_module("governance.migrations.0007_discussion_period")
+        migration.install_categories(apps)
     yield
 
 

@@ -28,8 +28,9 @@ MOVED = {
     "governance_notification": "coop_notice",
     "membership_counter": "coop_counter",
 }
-# Django's own bookkeeping, which gains rows for the new migrations and models.
-GROWS = {"django_migrations", "django_content_type", "auth_permission"}
+# Django's own bookkeeping, which gains rows for the new migrations and models; and the
+# categories, which gain `policy` (governance 0007, issue #8 item 17).
+GROWS = {"django_migrations", "django_content_type", "auth_permission", "governance_category"}
 # Old notification kinds -> the notice kinds they became.
 KIND = {k: f"governance.{k}" for k in ("vote_opened", "reminder", "result", "comment")}
 

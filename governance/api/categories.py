@@ -20,7 +20,8 @@ from ._common import CanRead
 class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
-        fields = ["slug", "name", "min_quorum_percent", "min_threshold", "min_voting_hours"]
+        fields = ["slug", "name", "min_quorum_percent", "min_threshold", "min_discussion_hours",
+                  "min_voting_hours"]
         read_only_fields = fields
 
 

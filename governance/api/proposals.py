@@ -59,6 +59,10 @@ class ProposalSerializer(serializers.ModelSerializer):
         choices=Proposal.Outcome.choices, allow_blank=True, read_only=True,
         help_text='"" until the vote is closed.')
     options = OptionSerializer(many=True, read_only=True)
+    opens_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="Before voting: when the scheduled job opens the vote (null: when the author, "
+                  "staff or a partner opens it). Once voting has opened: when it opened.")
     electorate = serializers.SerializerMethodField(
         help_text="Electors frozen when voting opened; null before.")
     ballots_cast = serializers.SerializerMethodField(
@@ -78,7 +82,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_electorate(self, proposal) -> int | None:
-        return proposal.electorate_size if proposal.opens_at else None
+        return proposal.electorate_size if proposal.voting_started else None
 
     def get_ballots_cast(self, proposal) -> int | None:
         return proposal.ballots_cast_now
@@ -133,10 +137,30 @@ class ProposalDetailSerializer(ProposalSerializer):
     implementation_status = serializers.ChoiceField(
         choices=Proposal.Implementation.choices, allow_blank=True, read_only=True,
         help_text='"" unless the proposal passed.')
+    discussion_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="When the discussion began (null for a draft).")
+    discussion_ends_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="discussion_at + min_discussion_hours: voting may open from then (earlier "
+                  "only with a reason given by staff or a governance:write key).")
+    min_quorum_percent = serializers.IntegerField(
+        read_only=True, help_text="The category's quorum floor when the proposal was made.")
+    min_threshold = serializers.CharField(
+        read_only=True, help_text="The category's threshold floor when the proposal was made.")
+    min_discussion_hours = serializers.IntegerField(
+        read_only=True, help_text="The category's discussion floor when the proposal was made.")
+    min_voting_hours = serializers.IntegerField(
+        read_only=True, help_text="The category's voting floor when the proposal was made.")
+    open_early_reason = serializers.CharField(
+        read_only=True,
+        help_text='Why voting opened before the discussion period had run; "" if it did not.')
 
     class Meta(ProposalSerializer.Meta):
         fields = [
-            *ProposalSerializer.Meta.fields, "body", "author", "created_at", "quorum_met",
+            *ProposalSerializer.Meta.fields, "body", "author", "created_at", "discussion_at",
+            "discussion_ends_at", "min_quorum_percent", "min_threshold", "min_discussion_hours",
+            "min_voting_hours", "open_early_reason", "quorum_met",
             "turnout", "my_receipt", "cancel_reason", "outcome_statement",
             "implementation_status", "implementation_started_on", "implementation_done_on",
             "implementation_updates", "enactment",
@@ -214,7 +238,13 @@ class ProposalCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=200), required=False, max_length=200,
         help_text="The option labels of an approval or ranked vote.")
     seats = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    closes_at = AwareDateTimeField()
+    opens_at = AwareDateTimeField(
+        required=False, allow_null=True,
+        help_text="When the scheduled job opens the vote: not before the category's discussion "
+                  "period has run (from now, or from the submission of a draft).")
+    closes_at = AwareDateTimeField(
+        help_text="At least the category's discussion and voting periods after the discussion "
+                  "begins (and the voting period after opens_at).")
     draft = serializers.BooleanField(default=False,
                                      help_text="Create as a draft instead of for discussion.")
     enacts = serializers.DictField(required=False, help_text=ENACTS_HELP)
@@ -229,8 +259,20 @@ class ProposalUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     body = serializers.CharField(max_length=100_000, required=False)
     closes_at = AwareDateTimeField(required=False)
+    opens_at = AwareDateTimeField(
+        required=False, allow_null=True,
+        help_text="Schedule the opening (null: unschedule it); not before the discussion "
+                  "period has run.")
     enacts = serializers.DictField(
         required=False, help_text=ENACTS_HELP + " {} removes it; frozen once voting opens.")
+
+
+class OpenSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True,
+        help_text="Why voting opens before the discussion period has run (staff or a "
+                  "governance:write key only); shown on the proposal and audited. Not needed "
+                  "once the period has run.")
 
 
 class OpenedSerializer(StatusSerializer):
@@ -333,8 +375,10 @@ class ProposalSubmitView(_ProposalActionView):
     permission_classes = [IsSignedInPerson]
 
     @extend_schema(operation_id="proposals_submit", parameters=[ID], request=None,
-                   description="The author moves a draft to discussion.",
-                   responses={200: StatusSerializer, **problems(401, 403, 404, 409)})
+                   description="The author moves a draft to discussion. 400 when closes_at (or "
+                               "opens_at) no longer leaves room for the category's discussion "
+                               "and voting periods from now: edit them first.",
+                   responses={200: StatusSerializer, **problems(400, 401, 403, 404, 409)})
     def post(self, request, id):
         proposal = _target(request, id)
         proposal = services.proposal_submit(proposal=proposal, actor=acting_user(request))
@@ -358,17 +402,22 @@ class ProposalOpenView(_ProposalActionView):
     serializer_class = OpenedSerializer
 
     @extend_schema(
-        operation_id="proposals_open", parameters=[ID], request=None,
+        operation_id="proposals_open", parameters=[ID], request=OpenSerializer,
         description="Open the vote: text and rules freeze, the active members become the "
-                    "electorate (the record date). The author, staff or governance:write. 400 "
-                    "when too little time is left before closes_at for the category.",
+                    "electorate (the record date). The author, staff or governance:write. 409 "
+                    "before the discussion period has run (discussion_ends_at), unless staff "
+                    "or a governance:write key give a reason. 400 when too little time is "
+                    "left before closes_at for the category's voting period.",
         responses={200: OpenedSerializer, **problems(400, 401, 403, 404, 409)},
     )
     def post(self, request, id):
         proposal = _target(request, id)
+        serializer = OpenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         if not rules.may_open(actor_of(request), proposal):
             raise PermissionDenied("Only the author, staff or governance:write can open it.")
-        proposal = services.proposal_open(proposal=proposal, actor=actor_of(request))
+        proposal = services.proposal_open(proposal=proposal, actor=actor_of(request),
+                                          reason=serializer.validated_data.get("reason", ""))
         return Response({"status": proposal.status, "electorate": proposal.electorate_size,
                          "tie_seed_hash": proposal.tie_seed_hash})
 

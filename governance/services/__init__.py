@@ -54,9 +54,13 @@ from .notifications import (  # noqa: F401
 )
 from .proposals import (  # noqa: F401
     _AUTHOR_OR_STAFF,
+    UNCHANGED,
     _check_author_or_staff,
-    _check_period,
+    _check_proposal_schedule,
+    _check_schedule,
+    _floors,
     _validated_rules,
+    open_due_votes,
     proposal_cancel,
     proposal_create,
     proposal_open,

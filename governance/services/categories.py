@@ -16,13 +16,13 @@ from ._common import _require
 # --- categories (issue #7: the admin's category edits go through here, audited) ------------
 
 _CATEGORIES = "Only staff can change the proposal categories."
-CATEGORY_FIELDS = ("name", "min_quorum_percent", "min_threshold", "min_voting_hours")
+CATEGORY_FIELDS = ("name", "min_quorum_percent", "min_threshold", "min_discussion_hours",
+                   "min_voting_hours")
 
 
 def _check_category_fields(fields: dict) -> None:
-    """A category's floors as proposals will read them. A change applies to proposals made (or
-    opened) afterwards: a proposal's rules are checked against its category when it is created
-    and frozen when voting opens."""
+    """A category's floors as proposals will read them. A change applies to proposals made
+    afterwards: a proposal copies its category's floors when it is created (RULES §2)."""
     errors: dict[str, list[str]] = {}
     if "name" in fields and not (fields["name"] or "").strip():
         errors["name"] = ["This field is required."]
@@ -32,6 +32,10 @@ def _check_category_fields(fields: dict) -> None:
     hours = fields.get("min_voting_hours", 1)
     if isinstance(hours, bool) or not isinstance(hours, int) or hours < 1:
         errors["min_voting_hours"] = ["Must be a whole number of hours, at least 1."]
+    # 0 is allowed: a category may let voting open as soon as the proposal is made.
+    hours = fields.get("min_discussion_hours", 0)
+    if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
+        errors["min_discussion_hours"] = ["Must be a whole number of hours, 0 or more."]
     if "min_threshold" in fields:
         try:
             tally.parse_threshold(fields["min_threshold"])
@@ -43,11 +47,12 @@ def _check_category_fields(fields: dict) -> None:
 
 @transaction.atomic
 def category_create(*, slug: str, name: str, min_quorum_percent: int = 10,
-                    min_threshold: str = tally.MAJORITY, min_voting_hours: int = 72,
-                    actor) -> Category:
+                    min_threshold: str = tally.MAJORITY, min_discussion_hours: int = 48,
+                    min_voting_hours: int = 72, actor) -> Category:
     _require(rules.may_manage_categories(actor), _CATEGORIES)
     fields = {"name": name, "min_quorum_percent": min_quorum_percent,
-              "min_threshold": min_threshold, "min_voting_hours": min_voting_hours}
+              "min_threshold": min_threshold, "min_discussion_hours": min_discussion_hours,
+              "min_voting_hours": min_voting_hours}
     if not slug:
         raise InvalidInput("A category needs a slug.", errors={"slug": ["This field is required."]})
     if Category.objects.filter(slug=slug).exists():

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from coop.errors import Conflict, InvalidInput, NotAllowed
+from coop.errors import Conflict, InvalidInput, NotAllowed, ServiceError
 from membership.models import Member, StakeholderClass
 
 from .. import rules, tally
@@ -20,7 +21,7 @@ from ..models import (
     ProposalOption,
     TallyMode,
 )
-from ._common import _audit, _now, _require
+from ._common import _audit, _now, _require, logger
 from .enacting import (
     _enactment_check_at_open,
     _enactment_fields,
@@ -30,6 +31,8 @@ from .enacting import (
 from .notifications import _notify_electors
 
 # --- proposals ----------------------------------------------------------------------------
+
+UNCHANGED = object()  # an optional argument left alone (where None means "clear it")
 
 
 def _validated_rules(
@@ -100,18 +103,83 @@ def _validated_rules(
     }
 
 
-def _check_period(category: Category, closes_at: datetime, from_time: datetime) -> None:
-    if timezone.is_naive(closes_at):
-        raise InvalidInput(
-            "closes_at needs a time zone offset.",
-            errors={"closes_at": ["Give a time with its offset."]},
-        )
-    if closes_at - from_time < timedelta(hours=category.min_voting_hours):
-        message = (
-            f"The {category.slug} category needs a voting period of at least "
-            f"{category.min_voting_hours} hours: set closes_at later."
-        )
-        raise InvalidInput(message, errors={"closes_at": [message]})
+def _floors(category: Category) -> dict:
+    """The category's floors as a proposal copies them at its creation (RULES §2)."""
+    return {
+        "min_quorum_percent": category.min_quorum_percent,
+        "min_threshold": category.min_threshold,
+        "min_discussion_hours": category.min_discussion_hours,
+        "min_voting_hours": category.min_voting_hours,
+    }
+
+
+def _when(moment: datetime) -> str:
+    """A moment in a message: in the cooperative's time zone and the site's date format."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+def _hours(hours: int) -> str:
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def _check_schedule(
+    *,
+    discussion_hours: int,
+    voting_hours: int,
+    category_name: str,
+    closes_at: datetime,
+    opens_at: datetime | None,
+    discussion_from: datetime,
+    now: datetime,
+) -> None:
+    """`closes_at` leaves room for the discussion floor and then the voting floor; `opens_at`
+    (optional) is not before the discussion ends, and leaves the voting floor before
+    `closes_at` (an `opens_at` already past opens the vote at the job's next run). The floors
+    are the proposal's copies; `discussion_from` is when its discussion began, or begins
+    (`now`, for a draft). Messages name times, not fields: the API and the form share them."""
+    errors: dict[str, list[str]] = {}
+    for field, value in (("closes_at", closes_at), ("opens_at", opens_at)):
+        if value is not None and timezone.is_naive(value):
+            errors[field] = ["Give a time with its offset."]
+    if errors:
+        raise InvalidInput("Give times with their time zone offset.", errors=errors)
+    discussion_ends = discussion_from + timedelta(hours=discussion_hours)
+    voting = timedelta(hours=voting_hours)
+    if opens_at is not None and opens_at < discussion_ends:
+        errors["opens_at"] = [
+            f"The {category_name} category needs {_hours(discussion_hours)} of "
+            f"discussion first: voting can open from {_when(discussion_ends)}."
+        ]
+    earliest_open = max(discussion_ends, now, opens_at or now)
+    if closes_at - earliest_open < voting:
+        if now >= discussion_ends and not opens_at:
+            why = f"needs a voting period of at least {_hours(voting_hours)}"
+        elif opens_at and opens_at >= discussion_ends:
+            why = (f"needs a voting period of at least {_hours(voting_hours)} "
+                   f"after voting opens")
+        else:
+            why = (f"needs {_hours(discussion_hours)} of discussion and then a "
+                   f"voting period of at least {_hours(voting_hours)}")
+        errors["closes_at"] = [
+            f"The {category_name} category {why}: the vote can close at "
+            f"{_when(earliest_open + voting)} at the earliest."
+        ]
+    if errors:
+        raise InvalidInput(" ".join(m for ms in errors.values() for m in ms), errors=errors)
+
+
+def _check_proposal_schedule(proposal: Proposal, now: datetime) -> None:
+    """The proposal's deadline and scheduled opening against its own (copied) floors."""
+    _check_schedule(
+        discussion_hours=proposal.min_discussion_hours,
+        voting_hours=proposal.min_voting_hours,
+        category_name=proposal.category.slug,
+        closes_at=proposal.closes_at,
+        opens_at=proposal.opens_at,
+        discussion_from=proposal.discussion_at or now,
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -132,10 +200,12 @@ def proposal_create(
     early_close_allowed: bool = False,
     options: list[str] | None = None,
     seats: int | None = None,
+    opens_at: datetime | None = None,
     draft: bool = False,
     now: datetime | None = None,
     enacts: dict | None = None,
 ) -> Proposal:
+    """`now` is when the discussion begins (tests and the demo seed date it back)."""
     now = _now(now)
     _require(
         rules.may_propose(actor),
@@ -167,7 +237,10 @@ def proposal_create(
         options=options,
         seats=seats,
     )
-    _check_period(category, closes_at, now)
+    floors = _floors(category)
+    _check_schedule(discussion_hours=category.min_discussion_hours,
+                    voting_hours=category.min_voting_hours, category_name=category.slug,
+                    closes_at=closes_at, opens_at=opens_at, discussion_from=now, now=now)
     enactment = _enactment_fields(enacts, category)  # validated before anything is written
     proposal = Proposal.objects.create(
         title=title.strip(),
@@ -185,7 +258,9 @@ def proposal_create(
         secret=secret,
         early_close_allowed=early_close_allowed,
         seats=checked["seats"],
+        opens_at=opens_at,
         closes_at=closes_at,
+        **floors,
         **enactment,
     )
     ProposalOption.objects.bulk_create(
@@ -196,7 +271,8 @@ def proposal_create(
         proposal,
         "proposal.created",
         actor,
-        {"status": proposal.status, "method": method, "category": category.slug,
+        {"status": proposal.status, "method": method, "category": category.slug, **floors,
+         **({"opens_at": opens_at.isoformat()} if opens_at else {}),
          **({"enacts": proposal.enactment_kind} if enactment else {})},
     )
     return proposal
@@ -217,9 +293,11 @@ def proposal_update(
     title: str | None = None,
     body: str | None = None,
     closes_at: datetime | None = None,
+    opens_at: datetime | None | object = UNCHANGED,
     enacts: dict | None = None,
 ) -> Proposal:
-    """`enacts`: None keeps the enactment, `{}` removes it, else it replaces it (validated)."""
+    """`enacts`: None keeps the enactment, `{}` removes it, else it replaces it (validated).
+    `opens_at`: a time schedules the opening, None unschedules it."""
     proposal = _lock(proposal.pk)
     _check_author_or_staff(proposal, actor)
     if not rules.is_editable(proposal):
@@ -228,9 +306,11 @@ def proposal_update(
         proposal.title = title.strip()
     if body is not None:
         proposal.body = body.strip()
-    if closes_at is not None:
-        _check_period(proposal.category, closes_at, timezone.now())
-        proposal.closes_at = closes_at
+    if closes_at is not None or opens_at is not UNCHANGED:
+        proposal.closes_at = closes_at or proposal.closes_at
+        if opens_at is not UNCHANGED:
+            proposal.opens_at = opens_at
+        _check_proposal_schedule(proposal, timezone.now())
     if not proposal.title or not proposal.body:
         raise InvalidInput("The proposal needs a title and a text.")
     if enacts is not None:
@@ -250,6 +330,8 @@ def proposal_submit(*, proposal: Proposal, actor) -> Proposal:
         )
     proposal.status = Proposal.Status.DISCUSSION
     proposal.discussion_at = timezone.now()
+    # The discussion begins now: the deadline (and a scheduled opening) must leave room for it.
+    _check_proposal_schedule(proposal, proposal.discussion_at)
     proposal.save(update_fields=["status", "discussion_at"])
     _audit(proposal, "proposal.discussion", actor)
     return proposal
@@ -268,20 +350,60 @@ def proposal_withdraw(*, proposal: Proposal, actor) -> Proposal:
     return proposal
 
 
+def _opening_too_early(proposal: Proposal, actor, reason: str) -> str:
+    """Before the discussion period has run, voting opens only with a reason given by staff or
+    a `governance:write` key (RULES §2): the reason kept, else a 409 that says when and who."""
+    ends = proposal.discussion_ends_at
+    reason = (reason or "").strip()
+    if reason and rules.may_open_early(actor):
+        return reason
+    message = (
+        f"The discussion period ({_hours(proposal.min_discussion_hours)} for the "
+        f"{proposal.category.slug} category) runs until {_when(ends)}: voting can open then."
+    )
+    if rules.may_open_early(actor):
+        message += " To open it earlier, give a reason (it is shown on the proposal)."
+    else:
+        message += " Only staff or a partner key with governance:write may open it earlier."
+    raise Conflict(message, errors={"reason": [message]} if reason else None)
+
+
 @transaction.atomic
-def proposal_open(*, proposal: Proposal, actor, now: datetime | None = None) -> Proposal:
-    """Open the vote: freeze text, rules and the electorate (the record date); draw the seed."""
+def proposal_open(
+    *,
+    proposal: Proposal | int,
+    actor,
+    now: datetime | None = None,
+    reason: str = "",
+    scheduled: bool = False,
+) -> Proposal | None:
+    """Open the vote: freeze text, rules and the electorate (the record date); draw the seed.
+
+    `reason`: why staff or a key open it before the discussion period has run (else ignored).
+    `scheduled`: the job opening a vote whose `opens_at` has come; it gets None when the vote
+    is not (or no longer) due, for instance because another worker opened it just before."""
     now = _now(now)
-    proposal = _lock(proposal.pk)
+    proposal = _lock(proposal if isinstance(proposal, int) else proposal.pk)
     _require(
         rules.may_open(actor, proposal),
         "Only the author, staff or a partner key with governance:write can open the vote.",
     )
+    if scheduled and not (proposal.status == Proposal.Status.DISCUSSION
+                          and proposal.opens_at is not None and proposal.opens_at <= now):
+        return None
     if proposal.status != Proposal.Status.DISCUSSION:
         raise Conflict(
             f"Only a proposal in discussion can open for voting (this one is {proposal.status})."
         )
-    _check_period(proposal.category, proposal.closes_at, now)
+    early_reason = ""
+    if not rules.discussion_has_run(proposal, now):
+        early_reason = _opening_too_early(proposal, actor, reason)
+    if proposal.closes_at - now < timedelta(hours=proposal.min_voting_hours):
+        message = (
+            f"The {proposal.category.slug} category needs a voting period of at least "
+            f"{_hours(proposal.min_voting_hours)}: move the closing time later first."
+        )
+        raise InvalidInput(message, errors={"closes_at": [message]})
     _enactment_check_at_open(proposal)
     # One INSERT ... SELECT, whatever the size of the cooperative.
     elector_table = Elector._meta.db_table
@@ -297,13 +419,16 @@ def proposal_open(*, proposal: Proposal, actor, now: datetime | None = None) -> 
     if electorate <= 0:
         raise Conflict("There are no active members: a vote with an empty electorate cannot open.")
     seed = secrets.token_hex(32)
+    scheduled_for = proposal.opens_at
     proposal.status = Proposal.Status.VOTING
     proposal.opens_at = now
+    proposal.open_early_reason = early_reason
     proposal.electorate_size = electorate
     proposal.tie_seed = seed
     proposal.tie_seed_hash = hashlib.sha256(bytes.fromhex(seed)).hexdigest()
     proposal.save(
-        update_fields=["status", "opens_at", "electorate_size", "tie_seed", "tie_seed_hash"]
+        update_fields=["status", "opens_at", "open_early_reason", "electorate_size", "tie_seed",
+                       "tie_seed_hash"]
     )
     _audit(
         proposal,
@@ -313,6 +438,10 @@ def proposal_open(*, proposal: Proposal, actor, now: datetime | None = None) -> 
             "electorate": electorate,
             "closes_at": proposal.closes_at.isoformat(),
             "tie_seed_hash": proposal.tie_seed_hash,
+            **({"scheduled_for": scheduled_for.isoformat()} if scheduled else {}),
+            **({"early": True, "reason": early_reason,
+                "discussion_ends_at": proposal.discussion_ends_at.isoformat()}
+               if early_reason else {}),
         },
     )
     _notify_electors(proposal, "governance.vote_opened")
@@ -339,3 +468,42 @@ def proposal_cancel(*, proposal: Proposal, reason: str, actor) -> Proposal:
     _enactment_settle(proposal, actor, proposal.closed_at)
     _audit(proposal, "proposal.cancelled", actor)
     return proposal
+
+
+# --- the scheduled opening (RULES §2: a proposal may name `opens_at`) -----------------------
+
+
+def open_due_votes(*, actor, now: datetime | None = None) -> list[int]:
+    """Open every vote in discussion whose `opens_at` has come, each in its own transaction.
+    Exactly once, whatever the number of workers or retries: proposal_open reads the proposal
+    again under its exclusive lock and does nothing if it is no longer due (as closing does)."""
+    now = _now(now)
+    opened = []
+    due = list(
+        Proposal.objects.filter(status=Proposal.Status.DISCUSSION, opens_at__lte=now)
+        .order_by("opens_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for proposal_id in due:
+        try:
+            if proposal_open(proposal=proposal_id, actor=actor, now=now, scheduled=True):
+                opened.append(proposal_id)
+        except ServiceError as error:
+            _scheduled_opening_failed(proposal_id, actor=actor, error=error, now=now)
+    return opened
+
+
+@transaction.atomic
+def _scheduled_opening_failed(proposal_id: int, *, actor, error: ServiceError,
+                              now: datetime) -> None:
+    """A due vote that cannot open (no active member, an enactment no longer valid, a deadline
+    too near): unschedule it so the job does not try again every minute, and say why in the
+    audit trail. The author or staff open it by hand once the cause is fixed."""
+    proposal = _lock(proposal_id)
+    if not (proposal.status == Proposal.Status.DISCUSSION and proposal.opens_at is not None
+            and proposal.opens_at <= now):
+        return
+    proposal.opens_at = None
+    proposal.save(update_fields=["opens_at"])
+    _audit(proposal, "proposal.scheduled_opening_failed", actor, {"error": error.message})
+    logger.warning("Proposal %s could not open as scheduled: %s", proposal_id, error.message)

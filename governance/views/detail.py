@@ -9,6 +9,7 @@ from ..forms import (
     CancelForm,
     CommentForm,
     ImplementationForm,
+    OpenEarlyForm,
     StatementForm,
 )
 from ..models import Ballot, Comment, Elector, Proposal
@@ -98,6 +99,10 @@ def _detail_context(request, viewer: Viewer, proposal: Proposal, **extra) -> dic
         "may_comment": rules.may_comment(viewer.member)
         and rules.is_open_for_discussion(proposal),
         "cancel_form": CancelForm(),
+        # Before the discussion period has run, voting opens only early, with a reason.
+        "discussion_has_run": rules.discussion_has_run(proposal, timezone.now()),
+        "may_open_early": rules.may_open_early(viewer.user),
+        "open_early_form": OpenEarlyForm(),
         "statement_form": StatementForm(initial={"statement": proposal.outcome_statement}),
         "implementation_form": ImplementationForm(initial={"on": timezone.localdate()}),
         "implementation_updates": list(proposal.implementation_updates.all())

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.errors import Conflict, InvalidInput, ServiceError
@@ -17,14 +18,17 @@ from coop.mfa import set_up_redirect
 
 from .. import rules, services
 from ..forms import (
+    CHOICE_METHODS,
+    OPTION_METHODS,
     ImplementationForm,
     ProposalEditForm,
     ProposalFilterForm,
     ProposalForm,
     StatementForm,
     add_service_error,
+    default_closes_at,
 )
-from ..models import Elector, Proposal
+from ..models import Category, Elector, Method, Proposal
 from ._common import (
     PAGE_SIZE,
     Viewer,
@@ -129,6 +133,7 @@ def proposal_new(request):
                     early_close_allowed=data["early_close_allowed"],
                     options=data["options"],
                     seats=data["seats"],
+                    opens_at=data["opens_at"],
                     closes_at=data["closes_at"],
                     author=author,
                     actor=request.user,
@@ -145,10 +150,27 @@ def proposal_new(request):
                 )
                 return redirect("governance:detail", pk=proposal.pk)
     else:
-        closes = timezone.localtime() + timezone.timedelta(days=7)
-        form = ProposalForm(initial={"closes_at": closes.replace(second=0, microsecond=0)})
+        # ?category=bylaws (a link, or the page without JavaScript) picks the category and the
+        # earliest deadline it allows; the page's script does the same when the choice changes.
+        category = (Category.objects.filter(slug=request.GET.get("category") or "general")
+                    .first() or Category.objects.filter(slug="general").first())
+        method = request.GET.get("method")
+        form = ProposalForm(initial={
+            "category": category,
+            "method": method if method in Method.values else Method.YES_NO,
+            "closes_at": default_closes_at(category) if category else None,
+        })
     status = 400 if form.is_bound else 200
-    return render(request, "governance/proposal_form.html", {"form": form}, status=status)
+    return render(request, "governance/proposal_form.html", _form_context(form), status=status)
+
+
+def _form_context(form: ProposalForm) -> dict:
+    return {
+        "form": form,
+        "errors": form.error_summary() if form.is_bound else [],
+        "choice_methods": [str(m) for m in CHOICE_METHODS],
+        "option_methods": [str(m) for m in OPTION_METHODS],
+    }
 
 
 # --- editing (author and staff, before voting opens) --------------------------------------
@@ -180,15 +202,26 @@ def _edit_changes(proposal: Proposal, data: dict) -> dict:
     # alone is now within the category's minimum period (opening the vote checks it anyway).
     if data["closes_at"] != proposal.closes_at.replace(second=0, microsecond=0):
         changes["closes_at"] = data["closes_at"]
+    scheduled = proposal.opens_at.replace(second=0, microsecond=0) if proposal.opens_at else None
+    if data["opens_at"] != scheduled:
+        changes["opens_at"] = data["opens_at"]
     return changes
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _edit_form(proposal: Proposal, *args, **kwargs) -> ProposalEditForm:
     form = ProposalEditForm(*args, **kwargs)
-    # Set before the form is rendered or validated: a bound field copies the help text.
+    # Set before the form is rendered or validated: a bound field copies the help text. The
+    # proposal's own floors (copied from its category when it was made).
     form.fields["closes_at"].help_text = (
-        f"The {proposal.category.name} category needs a voting period of at least "
-        f"{proposal.category.min_voting_hours} hours."
+        f"This proposal needs a voting period of at least {proposal.min_voting_hours} hours"
+        + (f", after its discussion period ends ({_when(proposal.discussion_ends_at)})."
+           if proposal.discussion_ends_at else
+           f", after {proposal.min_discussion_hours} hours of discussion from its submission.")
+        + f" In the cooperative's time zone, {form.time_zone}."
     )
     return form
 
@@ -197,7 +230,8 @@ def _edit_page(request, proposal: Proposal, form, *, frozen: str = "", status: i
     return render(
         request,
         "governance/proposal_edit.html",
-        {"form": form, "proposal": proposal, "frozen": frozen},
+        {"form": form, "proposal": proposal, "frozen": frozen,
+         "errors": form.error_summary() if form.is_bound else []},
         status=status,
     )
 
@@ -248,6 +282,7 @@ def proposal_edit(request, viewer: Viewer, proposal: Proposal):
         initial={
             "title": proposal.title,
             "body": proposal.body,
+            "opens_at": timezone.localtime(proposal.opens_at) if proposal.opens_at else None,
             "closes_at": timezone.localtime(proposal.closes_at),
         },
     )
@@ -307,7 +342,8 @@ def _run_action(request, proposal: Proposal, action: str) -> str:
         services.proposal_withdraw(proposal=proposal, actor=actor)
         return "The proposal was withdrawn."
     if action == "open":
-        proposal = services.proposal_open(proposal=proposal, actor=actor)
+        proposal = services.proposal_open(proposal=proposal, actor=actor,
+                                          reason=request.POST.get("reason", ""))
         return f"Voting is open: {proposal.electorate_size} members may vote."
     if action == "close":
         proposal = services.proposal_close(proposal=proposal, actor=actor)

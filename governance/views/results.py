@@ -4,15 +4,18 @@ import csv
 import random
 from collections import Counter
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from membership.models import StakeholderClass
+
 from .. import rules, services, tally
 from ..models import Ballot, Method, SecretBallot
-from ._common import _members_only, _percent, _proposal_or_404, _viewer
+from ._common import _members_only, _proposal_or_404, _viewer
 from .detail import _my_elector
 
 # --- result and export --------------------------------------------------------------------
@@ -36,33 +39,55 @@ def _number(text) -> Decimal:
         return Decimal(0)
 
 
-def _bars(rows: list[tuple[str, Decimal]]) -> dict:
-    """A horizontal bar chart drawn on the server as SVG geometry (no script, no inline style)."""
-    # 390 units wide: drawn at about its own size on a phone, so the 14px text stays legible.
-    label_width, bar_width, row_height = 120, 220, 30
-    top = max((value for _, value in rows), default=Decimal(0))
+def _plain(value: Decimal) -> str:
+    """A count as people write it: "3" for the tally's "3.00000", "2.5" for "2.50000" (the
+    decimals the STV count keeps are exact, so dropping trailing zeros loses nothing)."""
+    return f"{value.normalize():f}" if value else "0"
+
+
+def _share(part, whole) -> dict | None:
+    """``part`` of ``whole`` for people: a percentage cut (never rounded up) to one decimal, as
+    the tally cuts its own figures, and the exact fraction that decides, for the details toggle."""
+    if not whole:
+        return None
+    exact = Fraction(str(part)) / Fraction(str(whole))  # "3.50000", 7 and "3/4" alike
+    return {"percent": tally.decimal_string(exact * 100, 1),
+            "exact": f"{exact.numerator}/{exact.denominator}"}
+
+
+def _bars(rows: list[tuple[str, Decimal, dict | None]]) -> dict:
+    """A horizontal bar chart drawn on the server as SVG geometry (no script, no inline style).
+
+    330 units wide, drawn at its own size in a card on a 390 px phone, where the 14px text stays
+    14px. Each
+    option's label has a line of its own above its bar (long names are not squeezed into a
+    column), and the longest bar leaves room for its value, so no text runs past the edge."""
+    width, row_height, label_chars = 330, 50, 38
+    top = max((value for _, value, _ in rows), default=Decimal(0))
+    values = [_plain(value) + (f" ({share['percent']} %)" if share else "")
+              for _, value, share in rows]
+    # 9 units a character is the widest digit of a 14px sans-serif (DejaVu's 0.64em).
+    room = max((len(text) for text in values), default=0) * 9 + 8
+    bar_room = width - room
     bars = []
-    for i, (label, value) in enumerate(rows):
-        width = int(value * bar_width / top) if top > 0 else 0
-        short = label if len(label) <= 15 else label[:14] + "…"
+    for i, ((label, value, _), text) in enumerate(zip(rows, values, strict=True)):
+        bar = int(value * bar_room / top) if top > 0 else 0
+        short = label if len(label) <= label_chars else label[: label_chars - 1] + "…"
+        y = i * row_height + 2  # the first label's ascenders stay inside the top edge
         bars.append(
             {
                 "label": label,
                 "short": short,
-                "value": value,
-                "y": i * row_height,
-                "text_y": i * row_height + 20,
-                "width": width,
-                "value_x": label_width + width + 6,
+                "value": text,
+                "label_y": y + 16,
+                "y": y + 22,
+                "text_y": y + 37,
+                "width": bar,
+                "value_x": bar + 6,
             }
         )
-    return {
-        "bars": bars,
-        "x": label_width,
-        "bar_height": row_height - 8,
-        "width": label_width + bar_width + 50,
-        "height": max(len(rows), 1) * row_height,
-    }
+    return {"bars": bars, "bar_height": 20, "width": width,
+            "height": max(len(rows), 1) * row_height + 2}
 
 
 @login_required
@@ -83,20 +108,27 @@ def proposal_result(request, pk: int):
     def ordered(mapping: dict) -> list:
         return [(key, mapping[key]) for key in keys if key in mapping]
 
-    totals = [(name(key), _number(value)) for key, value in ordered(result["totals"])]
+    cast = result["ballots_cast"]
+    totals = [(name(key), _number(value), _share(value, cast))
+              for key, value in ordered(result["totals"])]
     rounds = []
     for stage in result.get("rounds", []):
         rounds.append(
             {
                 **stage,
                 "option_label": name(stage["option"]) if stage.get("option") else "",
-                "cells": [stage["counts"].get(key, "") for key in options],
+                "cells": [_plain(_number(stage["counts"][key])) if key in stage["counts"] else ""
+                          for key in options],
+                "non_transferable_total": _plain(_number(stage.get("non_transferable_total"))),
+                "quota": _plain(_number(stage["quota"])) if stage.get("quota") else None,
                 "elected_labels": [name(o) for o in stage.get("elected", [])],
                 "eliminated_labels": [name(o) for o in stage.get("eliminated", [])],
             }
         )
     if proposal.method == Method.RANKED and rounds:
-        chart_rows = [(name(key), _number(value)) for key, value in ordered(rounds[-1]["counts"])]
+        last = result["rounds"][-1]["counts"]
+        chart_rows = [(name(key), _number(value), _share(value, cast))
+                      for key, value in ordered(last)]
         chart_title = "Votes in the last round of the count"
     else:
         chart_rows = totals
@@ -108,14 +140,22 @@ def proposal_result(request, pk: int):
         secret=proposal.secret,
         cast_by_class={s: e.get("cast", 0) for s, e in result["by_class"].items()},
     )
+    class_names = dict(StakeholderClass.objects.filter(slug__in=list(result["by_class"]))
+                       .values_list("slug", "name"))
     for slug, entry in sorted(result["by_class"].items()):
         hidden = slug in hidden_slugs
         class_totals = None if hidden else entry.get("totals")
+        share = None
+        if not hidden and entry.get("share") is not None and class_totals:
+            exact = tally.yes_share(proposal.method, class_totals)
+            share = _share(exact, 1) if exact is not None else None
         by_class.append(
             {
                 "slug": slug,
+                "name": class_names.get(slug, slug),
                 **entry,
-                "share": None if hidden else entry.get("share"),
+                "turnout": _share(entry.get("cast", 0), entry.get("electorate", 0)),
+                "share": share,
                 "totals_list": None
                 if class_totals is None
                 else [(name(key), value) for key, value in ordered(class_totals)],
@@ -135,7 +175,10 @@ def proposal_result(request, pk: int):
             "round_columns": list(options.values()),
             "chart": _bars(chart_rows),
             "chart_title": chart_title,
-            "turnout_percent": _percent(result["ballots_cast"], result["electorate"]),
+            "turnout": _share(cast, result["electorate"]),
+            "weighted_yes": _share(result["weighted_yes_exact"], 1)
+            if result.get("weighted_yes_exact")
+            else None,
             "receipt": services.receipt_for(proposal.pk, viewer.member.pk)
             if elector is not None and elector.voted_at
             else None,

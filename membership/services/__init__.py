@@ -24,6 +24,7 @@ from .exits import (  # noqa: F401
     _check_exit_date,
     member_exit,
     redemptions_make_payable,
+    redemptions_mark_paid,
 )
 from .imports import (  # noqa: F401
     member_import,

@@ -124,3 +124,25 @@ def redemptions_make_payable(*, on: date, actor) -> list[Redemption]:
                      facts={"redemption": redemption.pk, "amount_minor": redemption.amount_minor,
                             "on": on.isoformat()})
     return redemptions
+
+
+@transaction.atomic
+def redemptions_mark_paid(*, redemption_ids, on: date, actor) -> int:
+    """Payable redemptions paid in a payout batch (RULES.md §3: `paid` with the batch; the
+    patronage app posts the payment Dr Redemptions payable / Cr Bank and calls this)."""
+    _require(rules.may_manage_register(actor),
+             "Only staff, a members:write key or a system job mark redemptions paid.")
+    ids = sorted(set(redemption_ids))
+    payable = list(Redemption.objects.select_related("member").filter(
+        pk__in=ids, status=Redemption.Status.PAYABLE).order_by("pk"))
+    if len(payable) != len(ids):
+        raise Conflict("Only payable redemptions can be marked paid.")
+    for redemption in payable:
+        redemption.status = Redemption.Status.PAID
+    Redemption.objects.bulk_update(payable, ["status"])
+    for redemption in payable:
+        audit_record(action="redemption.paid", object_type="member",
+                     object_id=redemption.member.member_number, actor=actor,
+                     facts={"redemption": redemption.pk, "amount_minor": redemption.amount_minor,
+                            "on": on.isoformat()})
+    return len(payable)

@@ -32,14 +32,19 @@
       if (select.value && ranked.indexOf(select.value) === -1) ranked.push(select.value);
     });
 
+    // The selects and the help that speaks of them give way to the widget and its own help.
     var selectList = fieldset.querySelector(".rank-selects");
     if (selectList) selectList.hidden = true;
+    Array.prototype.forEach.call(fieldset.querySelectorAll(".no-js-help"), function (help) {
+      help.hidden = true;
+    });
 
     var widget = el("div", "rank-widget");
     widget.appendChild(el("p", "help",
       "Add options to your ranking in the order you prefer them, 1st choice at the top. " +
       "Reorder them with the buttons or by dragging."));
-    var rankedTitle = el("h3", "", "Your ranking");
+    // "Ranked", not "Your ranking": the fieldset's legend already says that.
+    var rankedTitle = el("h3", "", "Ranked");
     rankedTitle.id = fieldset.id ? fieldset.id + "-ranked" : "ranking-ranked";
     var rankedList = el("ol", "rank-list ranked");
     rankedList.setAttribute("aria-labelledby", rankedTitle.id);

@@ -82,7 +82,7 @@ def test_the_module_imports_only_the_standard_library():
                 if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"collections", "fractions", "typing"}
+    assert imported <= {"collections", "fractions", "math", "typing"}
 
 
 # --- properties -----------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HELPERS = {"coop/locks.py", "coop/counters.py", "membership/locks.py", "governance/locks.py",
-           "ledger/locks.py"}
+           "ledger/locks.py", "patronage/locks.py"}
 INLINE_LOCK = re.compile(r"select_for_update\(|pg_(try_)?advisory")
 
 
 def _app_modules():
-    for app in ("coop", "membership", "governance", "ledger"):
+    for app in ("coop", "membership", "governance", "ledger", "patronage"):
         for path in sorted((ROOT / app).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
             if "/migrations/" not in relative and relative not in HELPERS:

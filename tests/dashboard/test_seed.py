@@ -22,7 +22,30 @@ def test_seed_demo(capsys, client):
     seeded = capsys.readouterr().out
     check_believable_cooperative(seeded)
     check_demo_accounts_can_sign_in(client)
+    check_the_books()
+    check_vitality_story()
     check_second_run_changes_nothing(capsys)
+
+
+def check_vitality_story():
+    """36 finished months and the current one; extractive pressure 16 and 15 months ago,
+    quorum decay from 10 months ago until the votes recover (vitality/seed.py)."""
+    from vitality.models import Alert, Snapshot
+    from vitality.months import add_months, current_month
+
+    this_month = current_month()
+    assert Snapshot.objects.filter(provisional=False).count() == 36
+    assert Snapshot.objects.get(month=this_month).provisional
+
+    def fired(code):
+        return {(this_month.year - m.year) * 12 + this_month.month - m.month
+                for m in Alert.objects.filter(code=code).values_list("month", flat=True)}
+
+    assert fired("extractive_pressure") == {16, 15}
+    assert fired("quorum_decay") == {10, 9, 8, 7, 6, 5}
+    assert not fired("quorum_decay") & {12, 11, 4, 3, 2, 1}
+    june = Snapshot.objects.get(month=add_months(this_month, -15))
+    assert [a["code"] for a in june.alerts] == ["extractive_pressure"]
 
 
 def check_believable_cooperative(seeded):
@@ -82,3 +105,46 @@ def check_second_run_changes_nothing(capsys):
     call_command("seed_demo")
     assert "already seeded" in capsys.readouterr().out
     assert row_counts() == before
+
+
+def check_the_books():
+    """Issue #9's demo: two closed years each with a posted run, an open year with
+    contributions flowing in, a policy changed by a passed proposal and one open for a vote;
+    all through the services, so the books balance."""
+    from django.utils import timezone
+
+    from ledger.models import DayBalance, FiscalPeriod, JournalEntry
+    from patronage.models import AllocationPolicy, Contribution, DividendRun
+
+    today = timezone.localdate()
+    periods = list(FiscalPeriod.objects.order_by("start"))
+    assert [p.status for p in periods] == ["closed", "closed", "open"]
+    assert periods[-1].start <= today <= periods[-1].end
+    for period in periods[:2]:
+        run = DividendRun.objects.get(period=period, status="posted")
+        assert period.surplus_minor > 0 and run.distributable_minor == period.surplus_minor
+        assert (run.interest_minor + run.reserves_minor + run.commons_minor
+                + run.patronage_minor) == run.distributable_minor
+        assert run.allocations.count() == run.members_count > 10
+        assert run.entry is not None
+    assert Contribution.objects.filter(date__gte=periods[-1].start).count() > 50
+    # Every posted entry balances, and so do the books.
+    sums = DayBalance.objects.aggregate(d=Sum("debit_minor"), c=Sum("credit_minor"))
+    assert sums["d"] == sums["c"] > 0
+    assert JournalEntry.objects.filter(kind="dividend_run").count() == 2
+    # Each year's payables were paid in a batch: nothing payable is left but this year's.
+    from patronage.models import PayoutBatch
+    assert PayoutBatch.objects.filter(status="paid").count() == 2
+    assert JournalEntry.objects.filter(kind="payout").count() == 2
+    assert not Redemption.objects.filter(status="payable").exists()
+    from ledger import selectors as ledger_selectors
+    assert ledger_selectors.account_balance("2100") == 0  # dividends payable all paid
+    assert ledger_selectors.reconciliation().ok
+    # Version 2 was put in force by a passed proposal; version 3 waits for an open vote.
+    v2 = AllocationPolicy.objects.get(version=2)
+    assert v2.status == "in_force" and v2.enacted_by_proposal.outcome == "passed"
+    assert DividendRun.objects.get(period=periods[1], status="posted").policy == v2
+    v3 = AllocationPolicy.objects.get(version=3)
+    assert v3.status == "draft"
+    from governance.models import Proposal
+    assert Proposal.objects.filter(category__slug="policy", status="voting").count() == 1

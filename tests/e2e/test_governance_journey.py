@@ -12,23 +12,13 @@ from playwright.sync_api import expect
 from coop.actors import CLOSE_DUE_VOTES
 from governance import services
 from governance.models import Ballot, Category, Proposal
-from tests.governance.factories import TEST_JOB
+from tests.governance.factories import TEST_JOB, discussion_began
 from tests.membership.factories import StakeholderClassFactory, UserFactory, make_member
 
 from .conftest import DESKTOP, PHONE, SCREENSHOTS
+from .helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery"  # UserFactory's
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
 
 def electorate(n: int):
     workers = StakeholderClassFactory(slug="workers", name="Workers", share_price_minor=0,
@@ -42,10 +32,10 @@ def open_vote(author, **rules) -> Proposal:
     general, _ = Category.objects.get_or_create(
         slug="general",
         defaults={"name": "General", "min_quorum_percent": 10, "min_threshold": "majority",
-                  "min_voting_hours": 72},
+                  "min_discussion_hours": 48, "min_voting_hours": 72},
     )
     proposal = services.proposal_create(actor=TEST_JOB,
-        category=general,
+        category=general, now=discussion_began(general),
         author=author, closes_at=timezone.now() + timedelta(days=4), **rules)
     return services.proposal_open(actor=TEST_JOB, proposal=proposal)
 
@@ -97,7 +87,7 @@ def test_a_member_votes_changes_the_vote_and_sees_the_result_on_a_phone(new_page
     expect(page.get_by_role("heading", name="Result: Buy a cargo bike for deliveries")
            ).to_be_visible()
     expect(page.locator(".outcome .badge")).to_have_text("Rejected")  # 1 yes, 1 no: no majority
-    expect(page.get_by_text("2 of 3 (66 %; exactly 2/3)")).to_be_visible()
+    expect(page.get_by_text("2 of 3 (66.6 %)")).to_be_visible()
     expect(page.locator("svg.chart rect.bar")).to_have_count(3)
     page.screenshot(path=str(SCREENSHOTS / "result.png"), full_page=True)
 

@@ -13,6 +13,25 @@ from governance.models import Category, Proposal
 TEST_JOB = SystemActor(name="tests")
 
 
+def discussion_began(category: Category | str | None = None, *, now=None):
+    """When a proposal's discussion must have begun for voting to open at `now` without a
+    reason (RULES §2): the category's discussion period and a minute before. Tests date their
+    proposals back this far instead of giving a reason to open early."""
+    if not isinstance(category, Category):
+        category = Category.objects.get(slug=category or "general")
+    now = now or timezone.now()
+    return now - timedelta(hours=category.min_discussion_hours, minutes=1)
+
+
+def discussion_over(proposal: Proposal) -> Proposal:
+    """Date back the discussion of a proposal made through a face (the API, a page) so that
+    voting may open now without a reason."""
+    Proposal.objects.filter(pk=proposal.pk).update(
+        discussion_at=timezone.now() - timedelta(hours=proposal.min_discussion_hours, minutes=1))
+    proposal.refresh_from_db()
+    return proposal
+
+
 def make_proposal(
     *,
     author=None,
@@ -23,18 +42,23 @@ def make_proposal(
     closes_in: timedelta = timedelta(days=4),
     title: str = "Buy a cargo bike",
     body: str = "For deliveries in town.",
+    discussed: bool = True,
     **rules,
 ) -> Proposal:
     """A proposal in discussion (or a draft with draft=True). Approval and ranked votes get
-    three options and one seat unless told otherwise. Without an author it is a partner's."""
+    three options and one seat unless told otherwise. Without an author it is a partner's.
+    Its discussion period is over (it began that long ago) unless discussed=False."""
     if method in ("approval", "ranked") and options is None:
         options = ["Alice", "Bob", "Chandra"]
+    category = Category.objects.get(slug=category)
+    if discussed:
+        rules.setdefault("now", discussion_began(category))
     return services.proposal_create(
         actor=TEST_JOB,
         title=title,
         body=body,
         author=author,
-        category=Category.objects.get(slug=category),
+        category=category,
         method=method,
         options=options,
         seats=seats if seats is not None else (1 if options else None),

@@ -18,7 +18,7 @@ from coop.models import PartnerApiKey
 from governance import services
 from governance.models import Proposal
 from membership.models import Member
-from tests.governance.factories import TEST_JOB
+from tests.governance.factories import TEST_JOB, discussion_began, discussion_over  # noqa: F401
 from tests.membership.factories import StakeholderClassFactory, make_member
 
 # --- set-up through the services -----------------------------------------------------------
@@ -28,7 +28,8 @@ def ensure_categories() -> None:
     """The categories the migration installs; transactional tests flush them, so put them back."""
     from django.apps import apps
 
-    importlib.import_module("governance.migrations.0002_initial_categories").forwards(apps, None)
+    importlib.import_module("governance.migrations.0007_discussion_period").install_categories(
+        apps)
 
 
 def free_class(slug: str = "workers", weight: int = 1):
@@ -49,12 +50,15 @@ def members(n: int, slug: str = "workers", weight: int = 1) -> list[Member]:
     return [make_member(stakeholder_class=klass) for _ in range(n)]
 
 
-def new_proposal(*, hours: int = 96, now=None, **rules) -> Proposal:
+def new_proposal(*, hours: int = 96, now=None, discussed: bool = True, **rules) -> Proposal:
+    """A proposal whose vote may open at `now` (its discussion began long enough before, unless
+    discussed=False) and closes `hours` after `now`."""
     now = now or timezone.now()
     rules.setdefault("title", "Buy a shared scanner")
     rules.setdefault("body", "A large-format scanner for the archive.")
+    began = discussion_began(rules.get("category"), now=now) if discussed else now
     return services.proposal_create(actor=TEST_JOB,
-                                    closes_at=now + timedelta(hours=hours), now=now, **rules)
+                                    closes_at=now + timedelta(hours=hours), now=began, **rules)
 
 
 def open_proposal(**rules) -> Proposal:
@@ -82,13 +86,17 @@ def close_at_deadline(proposal) -> Proposal:
 
 
 def proposal(*, author=None, draft=False, secret=False, method="yes_no", options=None,
-             title="Buy a cargo bike", **rules) -> Proposal:
+             title="Buy a cargo bike", discussed=True, **rules) -> Proposal:
+    """A proposal in discussion whose discussion period is over (unless discussed=False)."""
     if method in ("approval", "ranked") and options is None:
         options = ["Alice", "Bob", "Chandra"]
+    if discussed:
+        rules.setdefault("now", discussion_began(rules.get("category")))
     return services.proposal_create(actor=TEST_JOB,
         title=title, body="For deliveries in town.", author=author, draft=draft, secret=secret,
         method=method, options=options, seats=1 if options else None,
-        closes_at=timezone.now() + timedelta(days=4), **rules,
+        # Room for a draft's discussion (from its submission) and then the voting period.
+        closes_at=timezone.now() + timedelta(days=6), **rules,
     )
 
 

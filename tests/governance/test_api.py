@@ -40,7 +40,7 @@ def test_categories_for_members_and_read_keys(electors):
         by_slug = {c["slug"]: c for c in response.json()}
         assert by_slug["bylaws"] == {"slug": "bylaws", "name": "Bylaws amendment",
                                      "min_quorum_percent": 30, "min_threshold": "2/3",
-                                     "min_voting_hours": 336}
+                                     "min_discussion_hours": 168, "min_voting_hours": 336}
         assert {"general", "election"} <= set(by_slug)
 
 
@@ -56,7 +56,7 @@ def test_categories_refused_to_anonymous_non_members_and_keys_without_scope():
 def test_member_proposes_with_the_category_defaults(voter):
     response = client_for(voter.user).post(f"{BASE}/proposals/", {
         "title": "Paint the shop", "body": "Green.", "method": "yes_no", "secret": False,
-        "closes_at": in_hours(80)})
+        "closes_at": in_hours(48 + 80)})
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "discussion"
     proposal = Proposal.objects.get(pk=response.json()["id"])
@@ -70,7 +70,7 @@ def test_draft_then_the_author_submits_it(voter, electors):
     response = author.post(f"{BASE}/proposals/", {
         "title": "Elect the board", "body": "Two seats.", "method": "approval",
         "tally_mode": "member", "secret": True, "category": "election",
-        "options": ["Ana", "Ben", "Cy"], "seats": 2, "closes_at": in_hours(24 * 8),
+        "options": ["Ana", "Ben", "Cy"], "seats": 2, "closes_at": in_hours(24 * (3 + 8)),
         "draft": True})
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "draft"
@@ -93,7 +93,7 @@ def test_a_partner_key_with_governance_write_proposes_without_an_author():
     response = client_for(key=api_key("governance:write")).post(f"{BASE}/proposals/", {
         "title": "Join the federation", "body": "Yearly fee 100.", "method": "consent",
         "tally_mode": "class_weighted", "threshold": "2/3", "quorum_percent": 20,
-        "secret": False, "closes_at": in_hours(73)})
+        "secret": False, "closes_at": in_hours(48 + 73)})
     assert response.status_code == 201, response.content
     proposal = Proposal.objects.get(pk=response.json()["id"])
     assert proposal.author is None and proposal.created_by_key
@@ -103,7 +103,7 @@ def test_a_partner_key_with_governance_write_proposes_without_an_author():
 
 def test_a_retried_proposal_with_the_same_idempotency_key_is_created_once(voter):
     body = {"title": "Paint the shop", "body": "Green.", "method": "yes_no", "secret": False,
-            "closes_at": in_hours(80)}
+            "closes_at": in_hours(48 + 80)}
     client = client_for(voter.user)
     first = client.post(f"{BASE}/proposals/", body, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
     again = client.post(f"{BASE}/proposals/", body, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
@@ -113,7 +113,7 @@ def test_a_retried_proposal_with_the_same_idempotency_key_is_created_once(voter)
 
 def test_who_may_not_propose():
     body = {"title": "T", "body": "B", "method": "yes_no", "secret": False,
-            "closes_at": in_hours(80)}
+            "closes_at": in_hours(48 + 80)}
     assert_problem(APIClient().post(f"{BASE}/proposals/", body), 401)
     assert_problem(client_for(UserFactory()).post(f"{BASE}/proposals/", body), 403)
     assert_problem(client_for(StaffFactory()).post(f"{BASE}/proposals/", body), 403)
@@ -130,13 +130,13 @@ def test_who_may_not_propose():
         ({"threshold": "3/2"}, "threshold"),
         ({"threshold": "1/3"}, "threshold"),
         ({"threshold": "most"}, "threshold"),
-        ({"category": "bylaws", "threshold": "majority", "closes_at": in_hours(24 * 15)},
+        ({"category": "bylaws", "threshold": "majority", "closes_at": in_hours(24 * (7 + 15))},
          "threshold"),
-        ({"category": "bylaws", "threshold": "3/5", "closes_at": in_hours(24 * 15)},
+        ({"category": "bylaws", "threshold": "3/5", "closes_at": in_hours(24 * (7 + 15))},
          "threshold"),
         ({"quorum_percent": 5}, "quorum_percent"),
         ({"category": "bylaws", "threshold": "2/3", "quorum_percent": 29,
-          "closes_at": in_hours(24 * 15)}, "quorum_percent"),
+          "closes_at": in_hours(24 * (7 + 15))}, "quorum_percent"),
         ({"quorum_percent": 101}, "quorum_percent"),
         ({"quorum_percent": "lots"}, "quorum_percent"),
         ({"category": "nope"}, "category"),
@@ -158,7 +158,7 @@ def test_who_may_not_propose():
 )
 def test_invalid_proposals_are_refused_with_field_errors(voter, changes, field):
     body = {"title": "Paint the shop", "body": "Green.", "method": "yes_no", "secret": False,
-            "closes_at": in_hours(80), **changes}
+            "closes_at": in_hours(48 + 80), **changes}
     response = client_for(voter.user).post(f"{BASE}/proposals/", body, format="json")
     assert_problem(response, 400, field)
     assert Proposal.objects.count() == 0
@@ -628,6 +628,6 @@ def test_ballot_query_count_does_not_grow_with_the_electorate(voter, django_asse
 def test_approval_and_ranked_proposals_have_one_seat_unless_told(voter):
     response = client_for(voter.user).post(f"{BASE}/proposals/", {
         "title": "Logo", "body": "Pick one.", "method": "ranked", "secret": False,
-        "options": ["Round", "Square", "Star"], "closes_at": in_hours(80)}, format="json")
+        "options": ["Round", "Square", "Star"], "closes_at": in_hours(48 + 80)}, format="json")
     assert response.status_code == 201, response.content
     assert Proposal.objects.get().seats == 1

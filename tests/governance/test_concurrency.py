@@ -138,3 +138,28 @@ def test_the_reminder_job_twice_at_once_sends_one_round():
     assert sorted(value for _, value in outcomes) == [0, 9]
     assert AuditRecord.objects.filter(action="proposal.reminders").count() == 1
     assert Elector.objects.filter(proposal=proposal, reminded_at__isnull=False).count() == 9
+
+
+def test_the_opening_job_twice_at_once_opens_each_scheduled_vote_once():
+    from governance.tasks import OPEN_DUE_VOTES
+    from tests.governance.factories import make_proposal
+
+    active_members(3)
+    soon = timezone.now() + timedelta(hours=49)
+    proposals = [make_proposal(discussed=False, closes_in=timedelta(days=6), opens_at=soon)
+                 for _ in range(3)]
+    later = soon + timedelta(minutes=1)
+
+    outcomes = run_together([lambda: services.open_due_votes(actor=OPEN_DUE_VOTES,
+                                                             now=later)] * 2)
+
+    assert all(ok for ok, _ in outcomes), outcomes
+    first, second = (value for _, value in outcomes)
+    assert not set(first) & set(second)
+    assert sorted(first + second) == sorted(p.pk for p in proposals)
+    for proposal in proposals:
+        proposal.refresh_from_db()
+        assert proposal.status == Proposal.Status.VOTING and proposal.electorate_size == 3
+        assert Elector.objects.filter(proposal=proposal).count() == 3
+        assert AuditRecord.objects.filter(action="proposal.voting",
+                                          object_id=str(proposal.pk)).count() == 1

@@ -45,7 +45,7 @@ def admin_action(client, action: str, p):
 
 def new_proposal_body() -> dict:
     return {"title": "Buy a bike", "body": "For deliveries.", "category": "general",
-            "method": "yes_no", "tally_mode": "member", "closes_at": in_hours(96)}
+            "method": "yes_no", "tally_mode": "member", "closes_at": in_hours(48 + 96)}
 
 
 @pytest.fixture
@@ -92,12 +92,12 @@ def test_the_proposal_service_refuses_staff_and_names_the_author_of_a_person():
         make_proposal_as(api_key_and_row("governance:read"))
     with pytest.raises(TypeError):  # the actor is required: no face can forget it
         services.proposal_create(title="T", body="B",
-                                 closes_at=timezone.now() + timedelta(days=4))
+                                 closes_at=timezone.now() + timedelta(days=2 + 4))
 
 
 def make_proposal_as(actor, author=None):
     return services.proposal_create(actor=actor, author=author, title="T", body="B",
-                                    closes_at=timezone.now() + timedelta(days=4))
+                                    closes_at=timezone.now() + timedelta(days=2 + 4))
 
 
 def api_key_and_row(*scopes):

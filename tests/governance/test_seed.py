@@ -81,13 +81,15 @@ def test_proposed_on_and_notice_times_follow_each_proposals_history(cooperative,
     closed = Proposal.objects.filter(status="closed")
     assert closed.count() == 5
     for proposal in Proposal.objects.exclude(status="draft"):
-        # "Proposed on" is when its discussion began, days before it opened (not today)
+        # "Proposed on" is when its discussion began, days before it opened (not today), and
+        # at least its category's discussion period before (no demo vote opened early)
         assert proposal.created_at == proposal.discussion_at
         if proposal.opens_at:
-            assert proposal.created_at < proposal.opens_at
+            assert proposal.discussion_ends_at < proposal.opens_at
+            assert not proposal.open_early_reason
         notices = Notice.objects.filter(target_type=proposal_type, target_id=proposal.pk)
         opened = notices.filter(kind="governance.vote_opened")
-        if proposal.opens_at:
+        if proposal.voting_started:  # else opens_at is when the job is to open it
             assert opened.exists()
             assert set(opened.values_list("created_at", flat=True)) == {proposal.opens_at}
         results = notices.filter(kind="governance.result")

@@ -42,7 +42,8 @@ pytestmark = pytest.mark.django_db
 
 def test_draft_discussion_voting_closed():
     author, *others = active_members(4)
-    proposal = new_proposal(author=author, draft=True)
+    # A draft's discussion begins when it is submitted: its deadline leaves room for both.
+    proposal = new_proposal(author=author, draft=True, discussed=False, hours=48 + 96)
     assert proposal.status == Proposal.Status.DRAFT and proposal.discussion_at is None
 
     with pytest.raises(Conflict):  # a draft is not open to a vote yet
@@ -53,7 +54,9 @@ def test_draft_discussion_voting_closed():
     assert proposal.status == Proposal.Status.DISCUSSION and proposal.discussion_at
     assert proposal.title == "Buy two scanners"
 
-    services.proposal_open(actor=TEST_JOB, proposal=proposal)
+    with pytest.raises(Conflict, match="discussion period"):  # it has just begun
+        services.proposal_open(actor=TEST_JOB, proposal=proposal)
+    services.proposal_open(actor=TEST_JOB, proposal=proposal, now=proposal.discussion_ends_at)
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.VOTING and proposal.opens_at
     assert proposal.electorate_size == 4
@@ -619,7 +622,7 @@ def test_no_reminders_when_quorum_is_met():
 def test_no_reminders_when_voting_opened_after_the_reminder_moment():
     active_members(4)
     quick = Category.objects.create(slug="quick", name="Quick", min_quorum_percent=10,
-                                    min_voting_hours=6)
+                                    min_discussion_hours=0, min_voting_hours=6)
     now = timezone.now()
     proposal = services.proposal_create(actor=TEST_JOB,
                                         title="Quick one", body="Now.", category=quick,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from governance import services
 from governance.models import Ballot, BallotRevision, Comment, Proposal, SecretBallot
-from tests.governance.factories import TEST_JOB
+from tests.governance.factories import TEST_JOB, discussion_over
 from tests.governance.helpers import close, csv_url, members, option_ids, proposal, voting
 from tests.membership.factories import (
     UserFactory,
@@ -522,11 +522,36 @@ def test_result_page_yes_no_class_weighted(client):
     close(p)
     html = page_text(as_user(client, users[0].user).get(result_url(p)))
     assert "Passed" in html
-    assert "5 of 5 (100 %; exactly 1/1)" in html
-    assert "Weighted yes" in html and "0.75" in html and "3/4" in html
-    assert '<svg class="chart"' in html and '<rect x="120"' in html
+    assert "5 of 5 (100.0 %)" in html
+    # Percentages to one decimal; the exact fractions behind a toggle.
+    assert "<dt>Weighted yes</dt><dd>75.0 %</dd>" in html
+    assert re.search(r'<details class="exact">\s*<summary>Exact fractions</summary>', html)
+    assert "<dt>Turnout</dt><dd>1/1</dd>" in html and "<dd>3/4</dd>" in html
+    assert '<svg class="chart"' in html and 'class="bar"' in html
     assert p.result["tie_seed"] in html and p.tie_seed_hash in html
-    assert "Yes 2 · No 0 · Abstain 0" in html and "Yes 0 · No 3 · Abstain 0" in html
+    # By class, named as the class is named, each total an item of its own.
+    assert "<li>Yes 2</li><li>No 0</li><li>Abstain 0</li>" in html
+    assert "<li>Yes 0</li><li>No 3</li><li>Abstain 0</li>" in html
+    assert '<th scope="row">Workers</th>' in html and "yes share 100.0 %" in html
+
+
+def test_result_percentages_are_cut_to_one_decimal_with_exact_fractions(client):
+    voters = members(7)
+    p = voting(author=voters[0])
+    for m, choice in zip(voters[:6], ["yes", "yes", "yes", "yes", "no", "abstain"],
+                         strict=True):
+        services.ballot_cast(proposal=p, member=m, choice=choice)
+    close(p)
+    html = page_text(as_user(client, voters[0].user).get(result_url(p)))
+    # 6 of 7 = 85.714…: cut to 85.7; 4 of 6 = 66.666…: cut to 66.6, never rounded up to 66.7.
+    assert "6 of 7 (85.7 %)" in html and "<dt>Turnout</dt><dd>6/7</dd>" in html
+    totals = re.search(r'<table class="totals">.*?</table>', html, re.S).group()
+    assert re.findall(r'<th scope="row">(\w+)</th><td class="num">(\d+)</td>'
+                      r'<td class="num">([\d.]+) %</td>', totals) == [
+        ("Yes", "4", "66.6"), ("No", "1", "16.6"), ("Abstain", "1", "16.6")]
+    assert "<dt>Yes</dt><dd>2/3 of the ballots</dd>" in html
+    assert "<dt>No</dt><dd>1/6 of the ballots</dd>" in html
+    assert "yes share 80.0 %" in html and "voted 6/7; yes share 4/5" in html
 
 
 def test_result_page_ranked_rounds_and_winner(client):
@@ -557,7 +582,7 @@ def test_result_page_approval_winners(client, crew):
 
 
 def proposal_data(**overrides):
-    closes = timezone.localtime() + timedelta(days=5)
+    closes = timezone.localtime() + timedelta(days=6)  # general: 48 h discussion + 72 h voting
     data = {
         "title": "Open a shop", "body": "A small shop in town.", "category": "",
         "method": "yes_no", "tally_mode": "member", "threshold": "", "quorum_percent": "",
@@ -591,15 +616,14 @@ def test_a_member_makes_a_proposal_and_a_draft(client, crew):
         ({"threshold": "3/2"}, "threshold"),
         ({"threshold": "majority"}, "needs at least 2/3"),
         ({"method": "ranked", "options": "Only one"}, "at least two options"),
-        ({"method": "approval", "options": "A\nB", "tally_mode": "concurrent"},
-         "one member, one vote"),
+        ({"method": "approval", "options": "A\nB", "seats": "2"}, "Seats must be from 1 to 1"),
     ],
 )
 def test_service_errors_show_on_the_form_and_store_nothing(client, crew, overrides, message):
     from governance.models import Category
 
     bylaws = Category.objects.get(slug="bylaws")
-    closes = timezone.localtime() + timedelta(days=20)
+    closes = timezone.localtime() + timedelta(days=7 + 14 + 1)  # discussion + voting floors
     data = proposal_data(category=bylaws.pk, closes_at=closes.strftime("%Y-%m-%dT%H:%M"),
                          **overrides)
     response = as_user(client, crew[0].user).post(NEW, data)
@@ -633,6 +657,13 @@ def test_author_submits_opens_and_others_cannot(client, crew):
     assert p.status == "discussion"
     assert as_user(client, crew[1].user).post(
         f"/governance/proposals/{p.pk}/open/").status_code == 404
+    # The discussion has just begun: the author may not open the vote yet (RULES §2).
+    html = page_text(_act(as_user(client, crew[0].user), p, "open"))
+    assert "The discussion period (48 hours for the general category) runs until" in html
+    assert "Only staff or a partner key with governance:write may open it earlier." in html
+    p.refresh_from_db()
+    assert p.status == "discussion"
+    discussion_over(p)
     html = page_text(_act(as_user(client, crew[0].user), p, "open"))
     assert "Voting is open: 3 members may vote." in html
     p.refresh_from_db()

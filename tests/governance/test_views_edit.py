@@ -57,7 +57,8 @@ def test_the_page_shows_the_current_text_and_deadline(client, crew):
     # The rules are not on the form: they were fixed at creation.
     for absent in ('name="method"', 'name="quorum_percent"', 'name="options"', 'name="category"'):
         assert absent not in html
-    assert "category needs a voting period of at least 72 hours" in html
+    # The proposal's own floors, copied from its category when it was made.
+    assert "This proposal needs a voting period of at least 72 hours" in html
 
 
 def test_the_detail_page_links_to_the_editor_only_for_who_may_edit(client, crew):
@@ -151,7 +152,9 @@ def test_bad_input_shows_the_field_error_and_changes_nothing(
     response = signed_in(client, crew[0].user).post(edit_url(p), data)
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Nothing was saved: correct the fields marked below." in html
+    # In the summary at the top, named by the field's label and linked to it, and beside it.
+    assert "Nothing was saved: one thing needs correcting" in html
+    assert f'<a href="#id_{field}">' in html
     assert message in html
     assert f'id="id_{field}_error"' in html  # the error sits with (and describes) its field
     assert 'id="id_closes_at_helptext"' in html  # the category's minimum, still explained

@@ -390,10 +390,10 @@ def test_an_account_belongs_to_one_member():
 def test_category_create_and_update_are_audited_with_old_and_new_values():
     category = governance_services.category_create(actor=REGISTRAR, slug="budget", name="Budget",
                                                    min_quorum_percent=20, min_threshold="2/3",
-                                                   min_voting_hours=96)
+                                                   min_discussion_hours=24, min_voting_hours=96)
     assert AuditRecord.objects.get(action="category.created").facts == {
         "name": "Budget", "min_quorum_percent": 20, "min_threshold": "2/3",
-        "min_voting_hours": 96}
+        "min_discussion_hours": 24, "min_voting_hours": 96}
     governance_services.category_update(actor=REGISTRAR, category=category, min_quorum_percent=25,
                                         min_threshold="2/3")
     assert Category.objects.get(slug="budget").min_quorum_percent == 25
@@ -409,6 +409,7 @@ def test_category_create_and_update_are_audited_with_old_and_new_values():
     ({"min_threshold": "1/3"}, "min_threshold"),
     ({"min_quorum_percent": 101}, "min_quorum_percent"),
     ({"min_voting_hours": 0}, "min_voting_hours"),
+    ({"min_discussion_hours": -1}, "min_discussion_hours"),
     ({"slug": "renamed"}, "slug"),
 ])
 def test_category_update_refuses_floors_proposals_cannot_use(changes, field):
@@ -423,21 +424,23 @@ def test_the_admin_edits_categories_through_the_services_and_shows_refusals(clie
     client.force_login(StaffFactory())
     response = client.post(reverse("admin:governance_category_add"), {
         "slug": "budget", "name": "Budget", "min_quorum_percent": "20",
-        "min_threshold": "2/3", "min_voting_hours": "96"})
+        "min_threshold": "2/3", "min_discussion_hours": "48", "min_voting_hours": "96"})
     assert response.status_code == 302
     budget = Category.objects.get(slug="budget")
     assert AuditRecord.objects.filter(action="category.created", object_id="budget").exists()
 
     url = reverse("admin:governance_category_change", args=[budget.pk])
     response = client.post(url, {"name": "Budget", "min_quorum_percent": "30",
-                                 "min_threshold": "2/3", "min_voting_hours": "96"})
+                                 "min_threshold": "2/3", "min_discussion_hours": "48",
+                                 "min_voting_hours": "96"})
     assert response.status_code == 302
     assert Category.objects.get(pk=budget.pk).min_quorum_percent == 30
 
     # A threshold the tally cannot read: the service refuses, the admin says so (not a 500)
     # and changes nothing.
     response = client.post(url, {"name": "Budget", "min_quorum_percent": "30",
-                                 "min_threshold": "most", "min_voting_hours": "96"},
+                                 "min_threshold": "most", "min_discussion_hours": "48",
+                                 "min_voting_hours": "96"},
                            follow=True)
     assert response.status_code == 200
     assert b"not valid" in response.content

@@ -176,8 +176,9 @@ def test_home_query_count_does_not_grow_with_members_payments_or_certificates(
     few = make_member(stakeholder_class=photographers, shares=2, paid=True)
     login(client, few.user)
     # user with member (the session comes from the cache), cooperative, member_home (3),
-    # unread notifications in the nav (+ votes waiting)
-    expected = 6 + VOTES_QUERY
+    # unread notifications in the nav (+ votes waiting), vitality's pulse survey (settings, own
+    # answer) and highlights (the latest final snapshot)
+    expected = 6 + VOTES_QUERY + 3
     with django_assert_num_queries(expected):
         client.get("/")
     # when there are many more members, and a member with many payments and certificates
