@@ -23,9 +23,6 @@ def is_closed_on(d: date) -> bool:
                                        status=FiscalPeriod.Status.CLOSED).exists()
 
 
-CHART_TYPES = {code: type_ for code, _, type_ in accounts.CHART}
-
-
 def _signed(account_type: str, debit: int, credit: int) -> int:
     return debit - credit if account_type in accounts.DEBIT_NORMAL else credit - debit
 
@@ -33,12 +30,12 @@ def _signed(account_type: str, debit: int, credit: int) -> int:
 def account_balance(code: str, *, on: date | None = None) -> int:
     """The balance of an account at the end of day `on` (all entries when None), on its normal
     side: debits − credits for assets and expenses, credits − debits otherwise."""
-    account_type = CHART_TYPES.get(code) or Account.objects.get(code=code).type
-    days = DayBalance.objects.filter(account__code=code)
+    account = Account.objects.get(code=code)
+    days = DayBalance.objects.filter(account=account)
     if on is not None:
         days = days.filter(day__lte=on)
     sums = days.aggregate(d=Sum("debit_minor", default=0), c=Sum("credit_minor", default=0))
-    return _signed(account_type, sums["d"], sums["c"])
+    return _signed(account.type, sums["d"], sums["c"])
 
 
 def member_capital_balance(member_id: int, *, on: date | None = None) -> int:

@@ -83,7 +83,7 @@ def test_statements_cost_a_fixed_number_of_queries(year, django_assert_num_queri
         selectors.income_statement(year)
     with django_assert_num_queries(2):
         selectors.account_balances()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         selectors.month_figures(date(2025, 3, 1), date(2025, 3, 31))
 
 
