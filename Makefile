@@ -4,7 +4,7 @@ PY ?= python3
 UV := $(PY) -m uv
 VENV := .venv/bin
 
-.PHONY: bootstrap install demo test lint lint-imports migrate check-deploy compose-config
+.PHONY: bootstrap install demo test lint lint-imports migrate check-deploy compose-config axe
 
 # uv from PyPI when the machine has none, then the locked environment in .venv.
 bootstrap:
@@ -26,8 +26,16 @@ demo: migrate
 # The whole suite. DATABASE_URL / REDIS_URL, when set, put it on PostgreSQL and Redis (and run
 # the tests marked postgres and redis); static files come from the app folders in tests, so
 # no collectstatic step is needed. Extra arguments: make test PYTEST_ARGS="-k ledger -x".
-test: bootstrap
+# With npm on the machine it first installs axe-core (the accessibility test); without, that
+# test is skipped with the reason.
+test: bootstrap $(if $(shell command -v npm),node_modules/.package-lock.json)
 	TESTING=true $(VENV)/pytest $(PYTEST_ARGS)
+
+# axe-core from the npm registry, as package-lock.json pins it (tests/e2e/test_accessibility.py).
+axe: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 lint: bootstrap
 	$(VENV)/ruff check .

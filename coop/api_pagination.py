@@ -15,9 +15,10 @@ class Pagination(PageNumberPagination):
 
     def get_page_size(self, request):
         """`page_size` absent: the default; above the maximum: the maximum (DRF's rule); not a
-        whole number from 1 up: 400, rather than silently the default."""
+        whole number from 1 up (empty included: the schema says integer): 400, rather than
+        silently the default."""
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return self.page_size
         return min(_positive_int(self.page_size_query_param, raw), self.max_page_size)
 
@@ -45,7 +46,7 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param)
         # `page=-5`, `page=0` or `page=abc` is a client bug: 400, not silently page 1. Bounded
         # so the OFFSET always fits the database's integer (SQLite errs beyond 2**63).
-        self.page_number = 1 if raw is None or raw == "" else _positive_int(
+        self.page_number = 1 if raw is None else _positive_int(
             self.page_query_param, raw, maximum=MAX_PAGE)
         offset = (self.page_number - 1) * page_size
         rows = list(queryset[offset : offset + page_size + 1])

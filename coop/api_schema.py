@@ -55,6 +55,7 @@ _GLOBAL_PROBLEMS = {
     409: "The Idempotency-Key was used before with another body, or its first request is "
          "still running.",
     413: "The request body is larger than the server accepts.",
+    415: "The request body's Content-Type is not one this operation accepts.",
     429: "Too many requests from this caller; retry after `Retry-After` seconds.",
     503: "The database is unreachable for a moment; retry after `Retry-After` seconds.",
 }
@@ -96,7 +97,7 @@ def add_global_problems(result, generator, request, public):
             if has_key:
                 codes.append(409)
             if "requestBody" in operation:
-                codes.append(413)
+                codes += [413, 415]
             responses = operation.setdefault("responses", {})
             for code in codes:
                 entry = {"description": _GLOBAL_PROBLEMS[code], "content": {

@@ -62,7 +62,8 @@ class NotificationReadView(_InboxView):
                    responses={200: NoticeSerializer(many=True), **problems(400, 401, 403)})
     def post(self, request):
         member = self._member(request)
-        form = MarkReadSerializer(data=request.data or {})
+        # No body parses as {} (mark all); `null` or `[]` is not an object: a 400.
+        form = MarkReadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.notifications_mark_read(member=member, up_to=form.validated_data.get("up_to"))
         return self._page(request, member)

@@ -32,6 +32,7 @@ from coop.api_auth import (
     api_key_of,
     key_allows,
 )
+from coop.api_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
@@ -66,8 +67,9 @@ class StrictMinorUnitsField(serializers.IntegerField):
 
 
 def _choice(request, name: str, choices) -> str | None:
-    """An optional query-string filter that must be one of `choices` (else 400)."""
-    value = request.query_params.get(name) or None
+    """An optional query-string filter that must be one of `choices` (else 400). Present but
+    empty (`?status=`) is not one of them either: the schema's enum has no "" (schemathesis)."""
+    value = request.query_params.get(name)
     if value is not None and value not in choices:
         raise serializers.ValidationError(
             {name: [f"Must be one of: {', '.join(choices)}."]})
@@ -89,11 +91,11 @@ def _visible_member(request, member_number: int, *, key_scope: str = READ) -> Me
 
 # --- stakeholder classes ------------------------------------------------------------------
 
-class StakeholderClassSerializer(serializers.ModelSerializer):
+class StakeholderClassSerializer(StrictModelSerializer):
     share_price_minor = StrictMinorUnitsField(min_value=0, max_value=MAX_BIGINT)
-    min_shares = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
-    max_shares = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
-    vote_weight = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=1)
+    min_shares = StrictIntegerField(min_value=1, max_value=MAX_INT, default=1)
+    max_shares = StrictIntegerField(min_value=1, max_value=MAX_INT, default=1)
+    vote_weight = StrictIntegerField(min_value=1, max_value=MAX_INT, default=1)
 
     class Meta:
         model = StakeholderClass
@@ -136,16 +138,16 @@ class StakeholderClassListView(generics.ListCreateAPIView):
 # --- applications -------------------------------------------------------------------------
 
 class OrganisationSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    registration_number = serializers.CharField(max_length=80)
+    name = StrictCharField(max_length=200)
+    registration_number = StrictCharField(max_length=80)
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
     stakeholder_class = serializers.SlugRelatedField(
         slug_field="slug", queryset=StakeholderClass.objects.all())
-    shares = serializers.IntegerField(min_value=1, max_value=MAX_INT)
-    motivation = serializers.CharField(required=False, allow_blank=True, default="",
-                                       max_length=5000)
+    shares = StrictIntegerField(min_value=1, max_value=MAX_INT)
+    motivation = StrictCharField(required=False, allow_blank=True, default="",
+                                 max_length=5000)
     referred_by = serializers.SlugRelatedField(
         slug_field="member_number", queryset=Member.objects.all(), required=False,
         allow_null=True, help_text="The member number of the member who referred you.")
@@ -237,7 +239,7 @@ class ApprovalSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 class RejectionSerializer(serializers.Serializer):
@@ -330,8 +332,8 @@ class MemberDetailView(APIView):
 class SharePaymentCreateSerializer(serializers.Serializer):
     amount_minor = StrictMinorUnitsField(min_value=1, max_value=MAX_BIGINT)
     paid_on = serializers.DateField()
-    reference = serializers.CharField(max_length=120, required=False, allow_blank=True,
-                                      default="")
+    reference = StrictCharField(max_length=120, required=False, allow_blank=True,
+                                default="")
 
 
 class SharePaymentResultSerializer(serializers.Serializer):
@@ -451,7 +453,7 @@ class CertificateListView(generics.ListAPIView):
 
 
 class ExitRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ExitResultSerializer(serializers.Serializer):

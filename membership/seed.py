@@ -9,11 +9,12 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from coop.models import Cooperative, User
+from coop.models import Cooperative, Notice, User
 from membership import bylaws, services
-from membership.models import Application, Bylaws, Member, StakeholderClass
+from membership.models import Application, Bylaws, Member, SharePayment, StakeholderClass
 
 SEED = 2026
 COOP_NAME = "Lightbox Photographers' Cooperative"
@@ -233,6 +234,8 @@ class DemoBuilder:
                 continue
             services.application_reject(application=application, actor=self.staff,
                                         reason=self.rng.choice(REJECTION_REASONS))
+            # Decided on the story's day (the service stamps now); its notice follows it.
+            Application.objects.filter(pk=pk).update(decided_at=_at(on))
             self.counts["rejected"] += 1
         approve = list(Application.objects.filter(pk__in=ids, status="pending")
                        .values_list("pk", flat=True))
@@ -300,6 +303,35 @@ class DemoBuilder:
         services.member_exit(member=member, on=on, actor=self.staff,
                              reason=self.rng.choice(EXIT_REASONS))
         self.counts["exits"] += 1
+
+
+def _at(day: date) -> datetime:
+    """The moment of the day a demo event happened (office hours, the cooperative's zone)."""
+    return timezone.make_aware(datetime.combine(day, time(10)))
+
+
+def date_notices_by_history() -> None:
+    """The notices are stamped with the moment the seed runs; date each at its own event
+    instead, as governance's `date_by_history` does for votes: the welcome on the day of
+    admission, a payment's notice on the day it was paid, a rejection when it was decided.
+    The notices are made as the seed's transaction commits: `seed_demo` calls this after."""
+    moments = {
+        "membership.application_approved": (Member, lambda member: _at(member.joined_on)),
+        "membership.payment_recorded": (SharePayment, lambda payment: _at(payment.paid_on)),
+        "membership.application_rejected": (Application, lambda app: app.decided_at),
+    }
+    for kind, (model, moment) in moments.items():
+        notices = list(Notice.objects.filter(
+            kind=kind, target_type=ContentType.objects.get_for_model(model)))
+        targets = model.objects.in_bulk({notice.target_id for notice in notices})
+        for notice in notices:
+            target = targets.get(notice.target_id)
+            if target is None or moment(target) is None:
+                continue
+            notice.created_at = moment(target)
+            if notice.emailed_at is not None:
+                notice.emailed_at = notice.created_at
+        Notice.objects.bulk_update(notices, ["created_at", "emailed_at"], batch_size=500)
 
 
 def _add_months(day: date, months: int) -> date:

@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from coop.api_auth import IsSignedInPerson
+from coop.api_fields import StrictCharField, StrictIntegerField
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.errors import Conflict
 from coop.idempotency import idempotent
@@ -28,13 +29,13 @@ class BallotSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(
         choices=ALL_CHOICES, required=False,
         help_text="yes_no: yes, no, abstain. consent: agree, abstain, disagree, block.")
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True,
-                                   help_text="Required with block.")
+    reason = StrictCharField(max_length=5000, required=False, allow_blank=True,
+                             help_text="Required with block.")
     approvals = serializers.ListField(
-        child=serializers.IntegerField(), required=False, max_length=MAX_PICKS,
+        child=StrictIntegerField(), required=False, max_length=MAX_PICKS,
         help_text="approval: the option ids you approve (empty: abstain).")
     ranking = serializers.ListField(
-        child=serializers.IntegerField(), required=False, max_length=MAX_PICKS,
+        child=StrictIntegerField(), required=False, max_length=MAX_PICKS,
         help_text="ranked: option ids, most preferred first (empty: abstain).")
 
     FIELD_BY_METHOD = {

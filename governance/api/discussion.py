@@ -11,6 +11,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from coop.api_auth import IsSignedInPerson
+from coop.api_fields import StrictCharField, StrictIntegerField
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 
@@ -36,8 +37,8 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20_000)
-    parent = serializers.IntegerField(
+    body = StrictCharField(max_length=20_000)
+    parent = StrictIntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True,
         help_text="The id of the comment this one answers (on the same proposal).")
 

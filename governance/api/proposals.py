@@ -15,6 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from coop.api_auth import HasScope, IsSignedInPerson, acting_user, actor_of, api_key_of
+from coop.api_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 
@@ -216,28 +217,28 @@ ENACTS_HELP = ('The change the proposal enacts if it passes: {"kind": a register
 
 
 class ProposalCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=100_000)
+    title = StrictCharField(max_length=200)
+    body = StrictCharField(max_length=100_000)
     category = serializers.SlugRelatedField(
         slug_field="slug", queryset=Category.objects.all(), required=False,
         help_text='The category slug (default "general").')
     method = serializers.ChoiceField(choices=Method.choices)
     tally_mode = serializers.ChoiceField(choices=TallyMode.choices, default=TallyMode.MEMBER)
-    threshold = serializers.CharField(
+    threshold = StrictCharField(
         max_length=20, required=False, allow_null=True,
         help_text='"majority" or a fraction "p/q" from 1/2 to 1; default and minimum: the '
                   "category's.")
-    quorum_percent = serializers.IntegerField(
+    quorum_percent = StrictIntegerField(
         min_value=0, max_value=100, required=False, allow_null=True,
         help_text="Default and minimum: the category's.")
-    class_quorum_percent = serializers.IntegerField(
+    class_quorum_percent = StrictIntegerField(
         min_value=0, max_value=100, required=False, allow_null=True)
-    secret = serializers.BooleanField(default=False)
-    early_close_allowed = serializers.BooleanField(default=False)
+    secret = StrictBooleanField(default=False)
+    early_close_allowed = StrictBooleanField(default=False)
     options = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, max_length=200,
+        child=StrictCharField(max_length=200), required=False, max_length=200,
         help_text="The option labels of an approval or ranked vote.")
-    seats = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    seats = StrictIntegerField(min_value=1, required=False, allow_null=True)
     opens_at = AwareDateTimeField(
         required=False, allow_null=True,
         help_text="When the scheduled job opens the vote: not before the category's discussion "
@@ -245,8 +246,8 @@ class ProposalCreateSerializer(serializers.Serializer):
     closes_at = AwareDateTimeField(
         help_text="At least the category's discussion and voting periods after the discussion "
                   "begins (and the voting period after opens_at).")
-    draft = serializers.BooleanField(default=False,
-                                     help_text="Create as a draft instead of for discussion.")
+    draft = StrictBooleanField(default=False,
+                               help_text="Create as a draft instead of for discussion.")
     enacts = serializers.DictField(required=False, help_text=ENACTS_HELP)
 
 
@@ -256,8 +257,8 @@ class ProposalCreatedSerializer(serializers.Serializer):
 
 
 class ProposalUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    body = serializers.CharField(max_length=100_000, required=False)
+    title = StrictCharField(max_length=200, required=False)
+    body = StrictCharField(max_length=100_000, required=False)
     closes_at = AwareDateTimeField(required=False)
     opens_at = AwareDateTimeField(
         required=False, allow_null=True,
@@ -268,7 +269,7 @@ class ProposalUpdateSerializer(serializers.Serializer):
 
 
 class OpenSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=5000, required=False, allow_blank=True,
         help_text="Why voting opens before the discussion period has run (staff or a "
                   "governance:write key only); shown on the proposal and audited. Not needed "
@@ -282,7 +283,7 @@ class OpenedSerializer(StatusSerializer):
 
 
 class CancelReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = StrictCharField(max_length=5000)
 
 
 class ProposalListView(GenericAPIView):
@@ -301,7 +302,7 @@ class ProposalListView(GenericAPIView):
         responses={200: ProposalSerializer(many=True), **problems(400, 401, 403)},
     )
     def get(self, request):
-        wanted = request.query_params.get("status") or None
+        wanted = request.query_params.get("status")  # present but empty is not in the enum
         if wanted is not None and wanted not in Proposal.Status.values:
             raise serializers.ValidationError(
                 {"status": [f"Must be one of: {', '.join(Proposal.Status.values)}."]})

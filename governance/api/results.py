@@ -10,6 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from coop.api_auth import actor_of
+from coop.api_fields import StrictCharField
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.errors import Conflict
 from coop.idempotency import idempotent
@@ -96,7 +97,7 @@ class PublishedReceiptsView(GenericAPIView):
 
 
 class OutcomeStatementSerializer(serializers.Serializer):
-    statement = serializers.CharField(max_length=20_000)
+    statement = StrictCharField(max_length=20_000)
 
 
 # The statuses an update may move to (named here for the schema's enum; the rule is in rules).
@@ -105,7 +106,7 @@ IMPLEMENTATION_STEPS = rules.IMPLEMENTATION_STEPS
 
 class ImplementationCreateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IMPLEMENTATION_STEPS)
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
     on = serializers.DateField(required=False, allow_null=True,
                                help_text="When it happened (default: today); not in the future.")
 

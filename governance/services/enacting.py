@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from coop.errors import ServiceError
 from coop.notices import notify_staff
@@ -10,6 +11,7 @@ from coop.notices import notify_staff
 from .. import enactments
 from ..models import (
     Category,
+    ImplementationUpdate,
     Proposal,
 )
 from ._common import _audit, logger
@@ -95,7 +97,17 @@ def _enactment_settle(proposal: Proposal, actor, now: datetime) -> None:
         return
     proposal.enactment_status = Proposal.Enactment.ENACTED
     proposal.enacted_at = now
-    proposal.save(update_fields=[*fields, "enacted_at"])
+    # The enactment is the decision's implementation: it took effect with the close, so the
+    # proposal is done that day and never shows as lagging (RULES §5, `implementation_lag`).
+    on = timezone.localdate(now)
+    proposal.implementation_status = Proposal.Implementation.DONE
+    proposal.implementation_started_on = proposal.implementation_done_on = on
+    proposal.save(update_fields=[*fields, "enacted_at", "implementation_status",
+                                 "implementation_started_on", "implementation_done_on"])
+    ImplementationUpdate.objects.create(
+        proposal=proposal, status=Proposal.Implementation.DONE, on=on,
+        note="Took effect when the vote closed: " + "; ".join(proposal.enactment_description
+                                                              or [proposal.enactment_kind]))
     _audit(proposal, "proposal.enacted", actor, facts)
 
 

@@ -307,6 +307,11 @@ def test_a_passed_proposal_enacts_in_the_close_transaction_and_is_audited(kind, 
     # "40 % → 40 %").
     assert enactments.enactment_of(closed)["description"] == [
         "quorum floor of Bylaws amendment: 30 % → 40 %"]
+    # The enactment is the implementation: done the day of the close, so it never lags.
+    assert closed.implementation_status == "done"
+    assert closed.implementation_done_on == timezone.localdate(closed.closed_at)
+    (update,) = closed.implementation_updates.all()
+    assert update.status == "done" and "quorum floor of Bylaws amendment" in update.note
 
 
 @pytest.mark.parametrize("ending", ["rejected", "no_quorum", "cancelled", "withdrawn"])

@@ -53,7 +53,8 @@ class Command(BaseCommand):
                 # After every pillar: the monthly votes, surveys and snapshots of the history.
                 vitality = seed_vitality(rng=random.Random(membership_seed.SEED + 10),
                                          today=today)
-            # The vote notices were made as the transaction committed: date them now.
+            # The notices were made as the transaction committed: date them now.
+            membership_seed.date_notices_by_history()
             date_by_history()
         finally:
             celery_app.conf.task_always_eager = previous_eager
