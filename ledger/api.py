@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of, api_key_of, key_allows
+from coop.api_fields import StrictCharField, StrictIntegerField
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
@@ -88,7 +89,7 @@ class AccountListView(APIView):
 
 def _date_param(request, name: str, *, required: bool) -> date | None:
     raw = request.query_params.get(name)
-    if not raw:
+    if raw is None:
         if required:
             raise serializers.ValidationError({name: ["Give a date as YYYY-MM-DD."]})
         return None
@@ -190,7 +191,7 @@ class BalanceSheetView(APIView):
 class RevenueSerializer(serializers.Serializer):
     amount_minor = MinorUnitsField(min_value=1, max_value=MAX_BIGINT)
     date = serializers.DateField()
-    description = serializers.CharField(max_length=300)
+    description = StrictCharField(max_length=300)
 
 
 class ExpenseSerializer(RevenueSerializer):
@@ -242,8 +243,8 @@ class ExpenseView(_WriteView):
 
 
 class DecidedSerializer(RevenueSerializer):
-    proposal = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
-    description = serializers.CharField(max_length=300, required=False, default="")
+    proposal = StrictIntegerField(min_value=1, max_value=MAX_BIGINT)
+    description = StrictCharField(max_length=300, required=False, default="")
 
     def validate_proposal(self, value):
         proposal = Proposal.objects.filter(pk=value).first()
