@@ -84,7 +84,7 @@ class AccountListView(APIView):
 
 def _date_param(request, name: str, *, required: bool) -> date | None:
     raw = request.query_params.get(name)
-    if raw is None:  # absent; present but empty (`?date=`) is not a date: 400 below
+    if raw is None:
         if required:
             raise serializers.ValidationError({name: ["Give a date as YYYY-MM-DD."]})
         return None

@@ -87,13 +87,14 @@ def test_the_member_home_and_the_certificate_fit(new_page, console):
 def test_the_menu_takes_at_most_two_rows(new_page, console, who):
     if who == "staff":
         user = StaffFactory(email="stella@example.org")
-        expected = ["Home", "Proposals", "Members directory", "Profile", "Admin", "Sign out"]
+        expected = ["Home", "Proposals", "Members directory", "Vitality", "Books", "Profile",
+                    "Admin", "Sign out"]
     else:
         user = (StaffFactory if who == "member_and_staff" else UserFactory)(
             email="ada@example.org")
         make_member(stakeholder_class=photographers(), user=user)
-        expected = ["Home", "Proposals", "Members directory", "Notifications", "Profile",
-                    "Admin", "Sign out"]
+        expected = ["Home", "Proposals", "Members directory", "Vitality", "Money",
+                    "Notifications", "Profile", "Admin", "Sign out"]
         if who == "member":
             expected.remove("Admin")
     page = new_page(viewport=PHONE)
