@@ -139,3 +139,16 @@ def test_the_page_costs_the_same_queries_with_an_iban(client, ana, django_assert
     client.get(reverse("my-money"))  # shows (and so consumes) the "saved" message
     with django_assert_num_queries(5):
         client.get(reverse("my-money"))
+
+
+def test_only_the_member_or_staff_may_remove_it(client, ana, staff):
+    from coop.errors import NotAllowed
+    from patronage import services
+
+    post(client, iban=GOOD)
+    with pytest.raises(NotAllowed):
+        services.payout_account_remove(actor=UserFactory(), member=ana)
+    assert PayoutAccount.objects.filter(member=ana).exists()
+    assert services.payout_account_remove(actor=staff, member=ana) is True
+    assert services.payout_account_remove(actor=staff, member=ana) is False  # nothing left
+    assert AuditRecord.objects.filter(action="payout_account.removed").count() == 1
