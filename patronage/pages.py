@@ -277,7 +277,9 @@ def my_money(request, *, payout_form=None, status=200):
         "payout_iban": _masked_iban(account.iban) if account else "",
         "payout_last4": account.iban[-4:] if account else "",
         "payout_holder": account.holder if account else "",
-        "payout_form": payout_form or PayoutAccountForm(),
+        # The holder is kept when only the IBAN changes; the IBAN itself is never sent back.
+        "payout_form": payout_form or PayoutAccountForm(
+            initial={"holder": account.holder if account else ""}),
         "payout_editing": payout_form is not None,
     }, status=status)
 

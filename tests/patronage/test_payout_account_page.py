@@ -51,6 +51,8 @@ def test_a_member_sets_their_iban_and_sees_only_its_last_four(client, ana):
     body = response.content.decode()
     assert "DE89" not in body and "3704" not in body and "0532" not in body
     assert "Your IBAN was saved" in page
+    assert 'name="holder" value="Ana Example"' in body  # kept when only the IBAN changes
+    assert 'name="iban" ' in body and 'name="iban" value=' not in body
 
 
 def test_a_member_changes_then_removes_it(client, ana):
