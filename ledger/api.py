@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of, api_key_of, key_allows
-from coop.api_fields import StrictCharField, StrictIntegerField
+from coop.api_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
@@ -52,15 +52,10 @@ class IsCurrentMember(permissions.BasePermission):
 OpenBooks = CanRead | IsCurrentMember
 
 
-class MinorUnitsField(serializers.IntegerField):
+class MinorUnitsField(StrictIntegerField):
     """Money in minor units: a JSON integer, nothing else ("12", 12.0 and true are refused)."""
 
     default_error_messages = {"invalid": "Must be a whole number of minor units."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class EntryIdSerializer(serializers.Serializer):
@@ -288,7 +283,7 @@ class LossCoverView(_WriteView):
 
 # --- periods ----------------------------------------------------------------------------------
 
-class PeriodSerializer(serializers.ModelSerializer):
+class PeriodSerializer(StrictModelSerializer):
     class Meta:
         model = FiscalPeriod
         fields = ["id", "start", "end", "status", "closed_at", "surplus_minor"]
