@@ -24,6 +24,7 @@ from .models import (
     DividendRun,
     PatronageSettings,
     Payable,
+    PayoutAccount,
     PayoutBatch,
 )
 
@@ -221,6 +222,17 @@ class PayableAdmin(ReadOnlyAdmin):
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj):
         return money(obj.amount_minor)
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(ReadOnlyAdmin):
+    """Members' IBANs for payouts: staff look them up here; the member sets them on "My
+    money" (or staff through the API), always through `payout_account_set`."""
+
+    list_display = ["member", "iban", "holder", "updated_at"]
+    list_select_related = ["member"]
+    search_fields = ["member__member_number__exact"]
+    raw_id_fields = ["member"]
 
 
 class PayForm(forms.Form):

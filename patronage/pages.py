@@ -22,6 +22,7 @@ from ledger import rules as ledger_rules
 from ledger import selectors as ledger_selectors
 from ledger.models import FiscalPeriod
 from membership import selectors as membership_selectors
+from membership.forms import add_service_error
 from membership.models import Member
 
 from . import books, explain, pdf, rules, selectors, services
@@ -238,12 +239,27 @@ def _own_member(request) -> Member | None:
     return _member_of(request.user)
 
 
+class PayoutAccountForm(forms.Form):
+    iban = forms.CharField(label="IBAN", max_length=50,
+                           help_text="As on your bank card or statement; spaces are fine.")
+    holder = forms.CharField(label="Account holder", max_length=140, required=False,
+                             help_text="If the account is not in your own name.")
+
+
+def _masked_iban(iban: str) -> str:
+    """Only the last four characters, in the printed groups of four (the rest is personal)."""
+    hidden = "•" * (len(iban) - 4) + iban[-4:]
+    return " ".join(hidden[i:i + 4] for i in range(0, len(hidden), 4))
+
+
 @login_required
-def my_money(request):
-    """The member's capital account history and their statements, period by period."""
+def my_money(request, *, payout_form=None, status=200):
+    """The member's capital account history, their statements period by period, and where
+    their dividends are paid (`my_payout_account` posts the form and may show it again)."""
     member = _own_member(request)
     if member is None:
         return render(request, "patronage/members_only.html", status=403)
+    account = selectors.payout_account_of(member)
     currency = Cooperative.current_currency()
     balance, history = books.capital_account(member.pk)
     statements = selectors.member_statements(member)
@@ -258,7 +274,40 @@ def my_money(request):
         "member": member, "currency": currency, "history": list(reversed(history)),
         "balance": balance,
         "statements": statements, "capital_chart": capital_chart,
-    })
+        "payout_iban": _masked_iban(account.iban) if account else "",
+        "payout_last4": account.iban[-4:] if account else "",
+        "payout_holder": account.holder if account else "",
+        # The holder is kept when only the IBAN changes; the IBAN itself is never sent back.
+        "payout_form": payout_form or PayoutAccountForm(
+            initial={"holder": account.holder if account else ""}),
+        "payout_editing": payout_form is not None,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def my_payout_account(request):
+    """Set, change or remove the member's own IBAN through `patronage.services`; a refused
+    IBAN shows the form again with the error by its field and changes nothing."""
+    member = _own_member(request)
+    if member is None:
+        raise Http404
+    if "remove" in request.POST:
+        if services.payout_account_remove(actor=request.user, member=member):
+            messages.success(request, "Your IBAN was removed: payouts wait until you set one.")
+        return redirect("my-money")
+    form = PayoutAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            services.payout_account_set(actor=request.user, member=member,
+                                        iban=form.cleaned_data["iban"],
+                                        holder=form.cleaned_data["holder"])
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Your IBAN was saved: dividends will be paid there.")
+            return redirect("my-money")
+    return my_money(request, payout_form=form, status=400)
 
 
 def _statement_csv(rows: list[dict], currency: str, filename: str) -> HttpResponse:

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from django.db.models import Exists, OuterRef, Q
 
-from .models import AllocationPolicy
+from .models import AllocationPolicy, PayoutAccount
 
 ENACTED = Q(enacted_at__isnull=False)
 
@@ -204,3 +204,8 @@ def allocation_history() -> list[dict]:
              "interest_minor": run.interest_minor, "patronage_minor": run.patronage_minor,
              "classes": {slug: pool["pool_minor"] for slug, pool in run.class_pools.items()}}
             for run in runs]
+
+
+def payout_account_of(member) -> PayoutAccount | None:
+    """The member's payout account, if set (personal: show it only to the member and staff)."""
+    return PayoutAccount.objects.filter(member=member).first()

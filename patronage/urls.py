@@ -4,6 +4,7 @@ from . import pages
 
 urlpatterns = [
     path("money/", pages.my_money, name="my-money"),
+    path("money/payout-account/", pages.my_payout_account, name="my-payout-account"),
     path("money/statements.csv", pages.my_statements_csv, name="my-statements-csv"),
     path("money/statements/<int:period_id>/", pages.my_statement, name="my-statement"),
     path("books/", pages.open_books, name="open-books"),

@@ -3,6 +3,7 @@
 from .contributions import Recorded, contribution_record, quantity_clean
 from .payouts import (
     iban_clean,
+    payout_account_remove,
     payout_account_set,
     payout_accounts_erase,
     payout_batch_create,
@@ -30,6 +31,7 @@ __all__ = [
     "dividend_run_compute", "dividend_run_rerun", "dividend_run_start", "earliest_effective_from",
     "policy_check", "policy_create", "policy_enact", "policy_of", "quantity_clean", "run_inputs",
     "settings_update", "statements_ready_notify", "uncovered_losses_before", "iban_clean",
-    "payout_account_set", "payout_accounts_erase", "payout_batch_create", "payout_batch_pay",
-    "payout_csv", "payout_lines", "payout_sepa", "redemption_payables_create",
+    "payout_account_remove", "payout_account_set", "payout_accounts_erase",
+    "payout_batch_create", "payout_batch_pay", "payout_csv", "payout_lines", "payout_sepa",
+    "redemption_payables_create",
 ]

@@ -192,6 +192,18 @@ def payout_account_set(*, actor, member: Member, iban: str, holder: str = "") ->
 
 
 @transaction.atomic
+def payout_account_remove(*, actor, member: Member) -> bool:
+    """The member (or staff) removes the IBAN: payouts wait until one is set again."""
+    if not (membership_rules.is_self(actor, member) or membership_rules.is_staff(actor)):
+        raise NotAllowed("Only the member or staff can remove the member's IBAN.")
+    deleted, _ = PayoutAccount.objects.filter(member=member).delete()
+    if deleted:
+        audit_record(action="payout_account.removed", object_type="member",
+                     object_id=member.member_number, actor=actor, facts={"fields": ["iban"]})
+    return bool(deleted)
+
+
+@transaction.atomic
 def payout_accounts_erase(*, member_ids, actor) -> int:
     """Erase the IBANs with the persons' data (to be called by the erasure of a member)."""
     deleted, _ = PayoutAccount.objects.filter(member_id__in=list(member_ids)).delete()
