@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 
 from coop import notices
 from membership.forms import add_service_error  # noqa: F401 - re-exported for the views
@@ -72,9 +73,21 @@ def category_floors(category: Category) -> str:
             f"discussion and then at least {category.min_voting_hours} hours of voting.")
 
 
-def enactment_choices() -> list:
-    return [("", "Nothing: the members decide, staff carry it out"),
-            *enactments.form_choices()]
+class EnactmentChoices(BaseChoiceIterator):
+    """The registered kinds' choices, listed when the select is first drawn and kept for that
+    form: a Select reads its choices twice (once for the `required` attribute), and each form
+    copies its widget, so every page lists them afresh but once. A valid POST never lists them."""
+
+    listed = None
+
+    def __iter__(self):
+        if self.listed is None:
+            self.listed = [("", "Nothing: the members decide, staff carry it out"),
+                           *enactments.form_choices()]
+        return iter(self.listed)
+
+    def __copy__(self):  # the form's copy of the widget starts unlisted, whatever the original
+        return type(self)()
 
 
 class ProposalForm(forms.Form):
@@ -94,7 +107,7 @@ class ProposalForm(forms.Form):
     enacts = forms.CharField(
         label="What this proposal enacts",
         required=False,
-        widget=forms.Select(choices=enactment_choices),
+        widget=forms.Select(choices=EnactmentChoices()),
         help_text="Only for the policy category: a change that takes effect by itself when "
                   "the proposal passes. Staff draft allocation policy versions in the admin.",
     )

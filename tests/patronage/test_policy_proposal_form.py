@@ -147,3 +147,21 @@ def test_the_computed_runs_are_offered_for_approval(
     assert enactments.clean(enacts=enactments.from_form_value(value),
                             category_slug="policy") == ("dividend_run_approval",
                                                         {"run_id": run.pk})
+
+
+def test_the_form_costs_one_query_per_draft_listed(client, drafted):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = active_members(1, slug="workers")[0]
+    client.force_login(member.user)
+    client.get(NEW)  # warm the per-process memos (currency, categories' site settings)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(NEW).status_code == 200
+        return len(captured)
+
+    one_draft = queries()
+    make_policy(effective_from=date(2025, 1, 1), cash_bp=5000)
+    assert queries() == one_draft + 1  # the version each draft is compared with
