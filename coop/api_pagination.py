@@ -1,9 +1,18 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 MAX_PAGE = 1_000_000
+
+# The query parameters of a paginated list, for `extend_schema(parameters=...)` on a plain
+# GenericAPIView, which drf-spectacular does not recognise as a list on its own.
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number (from 1)."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (max 200)."),
+]
 
 
 class Pagination(PageNumberPagination):

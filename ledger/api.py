@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of, api_key_of, key_allows
+from coop.api_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
@@ -51,15 +52,10 @@ class IsCurrentMember(permissions.BasePermission):
 OpenBooks = CanRead | IsCurrentMember
 
 
-class MinorUnitsField(serializers.IntegerField):
+class MinorUnitsField(StrictIntegerField):
     """Money in minor units: a JSON integer, nothing else ("12", 12.0 and true are refused)."""
 
     default_error_messages = {"invalid": "Must be a whole number of minor units."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class EntryIdSerializer(serializers.Serializer):
@@ -88,7 +84,7 @@ class AccountListView(APIView):
 
 def _date_param(request, name: str, *, required: bool) -> date | None:
     raw = request.query_params.get(name)
-    if not raw:
+    if raw is None:
         if required:
             raise serializers.ValidationError({name: ["Give a date as YYYY-MM-DD."]})
         return None
@@ -190,7 +186,7 @@ class BalanceSheetView(APIView):
 class RevenueSerializer(serializers.Serializer):
     amount_minor = MinorUnitsField(min_value=1, max_value=MAX_BIGINT)
     date = serializers.DateField()
-    description = serializers.CharField(max_length=300)
+    description = StrictCharField(max_length=300)
 
 
 class ExpenseSerializer(RevenueSerializer):
@@ -242,8 +238,8 @@ class ExpenseView(_WriteView):
 
 
 class DecidedSerializer(RevenueSerializer):
-    proposal = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
-    description = serializers.CharField(max_length=300, required=False, default="")
+    proposal = StrictIntegerField(min_value=1, max_value=MAX_BIGINT)
+    description = StrictCharField(max_length=300, required=False, default="")
 
     def validate_proposal(self, value):
         proposal = Proposal.objects.filter(pk=value).first()
@@ -287,7 +283,7 @@ class LossCoverView(_WriteView):
 
 # --- periods ----------------------------------------------------------------------------------
 
-class PeriodSerializer(serializers.ModelSerializer):
+class PeriodSerializer(StrictModelSerializer):
     class Meta:
         model = FiscalPeriod
         fields = ["id", "start", "end", "status", "closed_at", "surplus_minor"]

@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of
 from coop.api_errors import problem_response
+from coop.api_fields import StrictCharField, StrictIntegerField
+from coop.api_pagination import PAGE_PARAMETERS
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
@@ -39,30 +41,20 @@ class IsMemberPerson(permissions.BasePermission):
 CanRead = HasScope(LEDGER_READ) | IsStaffUser | IsMemberPerson
 
 
-class StrictIntField(serializers.IntegerField):
+class StrictIntField(StrictIntegerField):
     """A JSON integer, nothing else (no "12", 12.0 or true)."""
 
     default_error_messages = {"invalid": "Must be a whole number."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 # --- contributions --------------------------------------------------------------------------
 
 
-class DecimalStringField(serializers.CharField):
+class DecimalStringField(StrictCharField):
     """A quantity as API.md has them: a decimal string (a JSON number could be a float, which
     is not exact, so it is refused)."""
 
     default_error_messages = {"invalid": 'Give a decimal string such as "12.5".'}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ContributionInSerializer(serializers.Serializer):
@@ -70,7 +62,7 @@ class ContributionInSerializer(serializers.Serializer):
     date = serializers.DateField()
     quantity = DecimalStringField(
         max_length=40, help_text='A decimal string ≥ 0 with at most 4 places, e.g. "12.5".')
-    external_id = serializers.CharField(max_length=200)
+    external_id = StrictCharField(max_length=200)
 
 
 class ContributionSerializer(serializers.Serializer):
@@ -145,7 +137,7 @@ class PolicyInSerializer(serializers.Serializer):
     patronage_bp = BasisPointsField()
     cash_bp = BasisPointsField()
     class_shares_bp = serializers.DictField(child=BasisPointsField(), allow_empty=False)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
 
 class PolicyListView(generics.ListAPIView):
@@ -349,14 +341,20 @@ def _statement_member(request, member_number: int) -> Member:
     return member
 
 
-class StatementListView(APIView):
-    permission_classes = [CanRead]
+class StatementListView(generics.GenericAPIView):
+    """Paginated like every list (API.md); a member has one line per posted run, so the page
+    is cut from the selector's list."""
 
-    @extend_schema(operation_id="member_statements_list", parameters=[MEMBER_NUMBER],
+    permission_classes = [CanRead]
+    serializer_class = StatementSerializer
+
+    @extend_schema(operation_id="member_statements_list",
+                   parameters=[MEMBER_NUMBER, *PAGE_PARAMETERS],
                    responses={200: StatementSerializer(many=True), **problems(401, 403, 404)})
     def get(self, request, member_number: int):
         member = _statement_member(request, member_number)
-        return Response(StatementSerializer(selectors.member_statements(member), many=True).data)
+        page = self.paginate_queryset(selectors.member_statements(member))
+        return self.get_paginated_response(StatementSerializer(page, many=True).data)
 
 
 class PDFRenderer(renderers.BaseRenderer):
@@ -404,8 +402,8 @@ class StatementDetailView(APIView):
 
 
 class PayoutAccountSerializer(serializers.Serializer):
-    iban = serializers.CharField(max_length=42, allow_blank=True)
-    holder = serializers.CharField(max_length=140, allow_blank=True, required=False)
+    iban = StrictCharField(max_length=42, allow_blank=True)
+    holder = StrictCharField(max_length=140, allow_blank=True, required=False)
 
 
 class PayoutAccountView(APIView):

@@ -9,7 +9,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from coop.api_auth import IsSignedInPerson, acting_user, actor_of
-from coop.api_pagination import Pagination
+from coop.api_fields import StrictCharField, StrictIntegerField
+from coop.api_pagination import PAGE_PARAMETERS, Pagination
 from coop.api_schema import problems
 from coop.errors import InvalidInput
 from membership.selectors import member_of
@@ -23,8 +24,8 @@ def _caller_member(request):
 
 
 class PulseSerializer(serializers.Serializer):
-    score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_COMMENT,
+    score = StrictIntegerField(min_value=1, max_value=5)
+    comment = StrictCharField(required=False, allow_blank=True, max_length=MAX_COMMENT,
                                     default="")
 
 
@@ -98,7 +99,7 @@ class CanRead(permissions.BasePermission):
 
 
 class MonthSerializer(serializers.Serializer):
-    month = serializers.CharField(help_text="YYYY-MM, up to the current month.")
+    month = StrictCharField(help_text="YYYY-MM, up to the current month.")
 
     def validate_month(self, value):
         try:
@@ -112,7 +113,7 @@ class SnapshotListView(GenericAPIView):
     serializer_class = SnapshotSerializer
     pagination_class = Pagination
 
-    @extend_schema(operation_id="vitality_snapshots_list",
+    @extend_schema(operation_id="vitality_snapshots_list", parameters=PAGE_PARAMETERS,
                    description="Every month's snapshot, latest first.",
                    responses={200: SnapshotSerializer(many=True), **problems(401, 403)})
     def get(self, request):

@@ -135,3 +135,105 @@ def test_text_longer_than_its_max_length_as_sent_is_a_400():
     member.refresh_from_db()
     assert member.status != Member.Status.EXITED
     assert client.post(url, {"reason": "*" * 2000}, format="json").status_code == 200
+
+
+# --- the ledger's, patronage's and vitality's inputs are strict too ---------------------------
+
+MONEY_IN = {"amount_minor": 100, "date": "2025-03-01", "description": "Licences"}
+
+
+@pytest.mark.parametrize(("path", "field", "value"), [
+    ("revenue/", "description", 0),
+    ("expenses/", "description", 0),
+    ("expenses/", "description", ["Rent"]),
+    ("commons-spend/", "proposal", "1"),
+    ("loss-cover/", "description", 1.5),
+])
+def test_money_with_a_value_of_the_wrong_json_type_is_a_400(path, field, value):
+    from ledger.models import JournalEntry
+
+    body = {**MONEY_IN, "category": "operations", "proposal": 1, field: value}
+    response = client_for(key=api_key("ledger:write")).post(
+        f"{BASE}/ledger/{path}", body, format="json")
+    assert_problem(response, 400, field)
+    assert not JournalEntry.objects.exists()
+
+
+def test_revenue_with_a_text_description_is_still_recorded():
+    from ledger.models import JournalEntry
+    from tests.patronage.factories import ensure_accounts
+
+    ensure_accounts()
+    response = client_for(key=api_key("ledger:write")).post(
+        f"{BASE}/ledger/revenue/", MONEY_IN, format="json")
+    assert response.status_code == 201, response.content
+    assert JournalEntry.objects.get().description == "Licences"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("external_id", 0), ("external_id", True), ("member_number", 1.0), ("quantity", 12),
+])
+def test_a_contribution_with_a_value_of_the_wrong_json_type_is_a_400(field, value):
+    from patronage.models import Contribution
+    from tests.governance.helpers import active_members
+
+    member = active_members(1)[0]
+    body = {"member_number": member.member_number, "date": "2026-03-02", "quantity": "1",
+            "external_id": "shift-1"}
+    client = client_for(key=api_key("ledger:write"))
+    assert_problem(client.post(f"{BASE}/contributions/", {**body, field: value}, format="json"),
+                   400, field)
+    assert not Contribution.objects.exists()
+    assert client.post(f"{BASE}/contributions/", body, format="json").status_code == 201
+
+
+def test_a_payout_account_with_a_number_for_its_iban_is_a_400():
+    from patronage.models import PayoutAccount
+
+    member = make_member(paid=True)
+    response = client_for(member.user).put(
+        f"{BASE}/members/{member.member_number}/payout-account/", {"iban": 0}, format="json")
+    assert_problem(response, 400, "iban")
+    assert not PayoutAccount.objects.exists()
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"score": 3, "comment": 0}, "comment"), ({"score": "3"}, "score"), ({"score": 3.0}, "score"),
+    ({"score": True}, "score"),
+])
+def test_a_pulse_answer_with_a_value_of_the_wrong_json_type_is_a_400(body, field):
+    """The fuzzer's case: `{"score": 1, "comment": 0}` was stored with the comment "0"."""
+    from datetime import date
+
+    from tests.membership.factories import UserFactory
+    from tests.vitality import factories as vitality
+    from vitality.models import PulseAnswer
+
+    member = vitality.member(vitality.klass("workers"), date(2026, 1, 5), user=UserFactory())
+    client = client_for(member.user)
+    assert_problem(client.post(f"{BASE}/surveys/pulse/", body, format="json"), 400, field)
+    assert not PulseAnswer.objects.exists()
+    answered = client.post(f"{BASE}/surveys/pulse/", {"score": 3, "comment": "0"}, format="json")
+    assert answered.status_code == 201 and answered.json()["comment"] == "0"
+
+
+# --- the trial balance's empty date is not "everything posted" -------------------------------
+
+def test_an_empty_trial_balance_date_is_a_400():
+    client = client_for(key=api_key("ledger:read"))
+    assert client.get(f"{BASE}/ledger/trial-balance/").status_code == 200
+    assert client.get(f"{BASE}/ledger/trial-balance/?date=2026-01-01").status_code == 200
+    assert_problem(client.get(f"{BASE}/ledger/trial-balance/?date="), 400, "date")
+
+
+# --- a member's statements are a page, like every list ----------------------------------------
+
+def test_a_members_statements_are_paginated():
+    """The fuzzer's id hook read `results` from the list (API.md: "Lists are paginated"); the
+    statements answered a bare list."""
+    member = make_member(paid=True)
+    client = client_for(member.user)
+    url = f"{BASE}/members/{member.member_number}/statements/"
+    assert client.get(url).json() == {"next": None, "previous": None, "results": []}
+    assert client.get(f"{url}?page=1&page_size=1").status_code == 200
+    assert_problem(client.get(f"{url}?page_size="), 400, "page_size")

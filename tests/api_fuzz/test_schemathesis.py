@@ -165,7 +165,9 @@ def existing(path: str) -> list[dict]:
         deeper = []
         for params, prefix in found[:3]:
             response = client.get(prefix)
-            items = response.json().get("results", []) if response.status_code == 200 else []
+            body = response.json() if response.status_code == 200 else []
+            # A page `{next, previous, results}`, or a list that is not paginated.
+            items = body.get("results", []) if isinstance(body, dict) else body
             for item in items[:4]:
                 if isinstance(item, dict) and name[1] in item:
                     value = item[name[1]]

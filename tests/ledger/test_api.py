@@ -197,6 +197,11 @@ def test_income_statement_and_balance_sheet(world):
                                    "amount_minor": 6_000}
     assert_problem(client.get(f"{API}/ledger/balance-sheet/"), 400, "date")
     assert_problem(client.get(f"{API}/ledger/balance-sheet/?date=yesterday"), 400, "date")
+    assert_problem(client.get(f"{API}/ledger/balance-sheet/?date="), 400, "date")
+    assert_problem(world.client("staff").get(f"{API}/ledger/trial-balance/?date="), 400, "date")
+    refused = world.client("staff").post(f"{API}/ledger/revenue/", {
+        "amount_minor": 1, "date": "2025-01-01", "description": 0}, format="json")
+    assert_problem(refused, 400, "description")
     assert_problem(client.get(f"{API}/ledger/income-statement/?period=x"), 400, "period")
     assert client.get(f"{API}/ledger/income-statement/?period=999999").status_code == 404
 

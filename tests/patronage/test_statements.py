@@ -67,8 +67,8 @@ def test_statements_api_for_the_member_and_readers_only(posted):
     Member.objects.filter(pk=members[1].pk).update(user=user)
     mine = client_for(user).get("/api/v1/members/1/statements/")
     assert mine.status_code == 200
-    assert [(s["period"], s["run_id"], s["interest_minor"]) for s in mine.json()] == [
-        (period.pk, run.pk, 3000)]
+    assert [(s["period"], s["run_id"], s["interest_minor"])
+            for s in mine.json()["results"]] == [(period.pk, run.pk, 3000)]
     detail = client_for(user).get(f"/api/v1/members/1/statements/{period.pk}/").json()
     assert detail["explanation"]["interest"]["payments"][0]["days"] == 365
     assert detail["explanation"]["patronage"]["class_contribution"] == "180.7500"
@@ -87,6 +87,30 @@ def test_statements_api_for_the_member_and_readers_only(posted):
         assert got["Content-Type"] == "application/pdf" and got.content == b"%PDF-1.4 1"
     finally:
         pdf.register_renderer(None)
+
+
+def test_the_statements_list_is_paginated(posted, time_machine,
+                                          django_capture_on_commit_callbacks):
+    """API.md: lists are `{next, previous, results}`; two posted years, one a page."""
+    first, run_2025, _ = posted
+    time_machine.move_to(date(2027, 1, 10))
+    second = closed_period(date(2026, 1, 1), date(2026, 12, 31), revenue=500_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_2026 = services.dividend_run_start(actor=PATRONAGE_JOB, period=second)
+    run_2026.refresh_from_db()
+    services.dividend_run_approve(actor=PATRONAGE_JOB, run=run_2026)
+    reader = client_for(key=api_key("ledger:read"))
+    url = "/api/v1/members/1/statements/"
+
+    whole = reader.get(url).json()
+    assert [row["run_id"] for row in whole["results"]] == [run_2026.pk, run_2025.pk]
+    assert whole["next"] is None and whole["previous"] is None
+    page_1 = reader.get(f"{url}?page_size=1").json()
+    assert [row["period"] for row in page_1["results"]] == [second.pk]
+    assert page_1["previous"] is None and "page=2" in page_1["next"]
+    page_2 = reader.get(page_1["next"]).json()
+    assert [row["period"] for row in page_2["results"]] == [first.pk]
+    assert page_2["next"] is None and page_2["previous"] is not None
 
 
 def test_allocation_history(posted):
