@@ -12,6 +12,7 @@ registers its kinds here at start-up, from its AppConfig.ready():
         def validate(self, payload): ...   # -> the cleaned payload, or raise InvalidInput
         def describe(self, payload): ...   # -> lines in words, with the difference from now
         def enact(self, payload, proposal): ...  # applies it, inside the close's transaction
+        def choices(self): ...             # -> [(payload, label)] the proposal form offers
 
     enactments.register(AllocationPolicyKind())
 
@@ -22,6 +23,7 @@ holds the registry and reads through it; it writes nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING
 
@@ -61,6 +63,13 @@ class EnactmentKind:
         """Apply the change. Runs inside the close's transaction (in a savepoint of its own);
         raising records the enactment as failed and leaves the close standing."""
         raise NotImplementedError
+
+    def choices(self) -> list[tuple[dict, str]]:
+        """What the browser's proposal form offers of this kind: (payload, label) pairs, e.g.
+        the draft policy versions with their difference from the one in force. The form sends
+        the chosen payload through `clean` like the API's, so a choice gone stale meanwhile is
+        refused there. None by default: the kind is then proposed through the API only."""
+        return []
 
 
 _kinds: dict[str, EnactmentKind] = {}
@@ -123,6 +132,41 @@ def clean(*, enacts: dict, category_slug: str) -> tuple[str, dict]:
         errors.update({f"enacts.{field}": msgs for field, msgs in exc.errors.items()})
         raise InvalidInput(f"The enactment is not valid: {exc.message}", errors=errors) from exc
     return kind.slug, cleaned
+
+
+def may_carry(category_slug: str) -> bool:
+    """Whether a proposal in this category may carry some registered kind."""
+    return any(kind.categories is None or category_slug in kind.categories
+               for kind in registered_kinds())
+
+
+def form_value(slug: str, payload: dict) -> str:
+    """A choice as the form's select holds it: the `enacts` object the API takes, as JSON."""
+    return json.dumps({"kind": slug, **payload}, sort_keys=True)
+
+
+def from_form_value(value: str) -> dict:
+    """The `enacts` object back from a select's value; ValueError when it is not one."""
+    enacts = json.loads(value)
+    if not isinstance(enacts, dict):
+        raise ValueError("not an object")
+    return enacts
+
+
+def form_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every kind's choices for the proposal form, grouped under the kind's label (kinds that
+    offer none are left out). A kind whose choices fail is left out too: the form still shows."""
+    groups = []
+    for kind in registered_kinds():
+        try:
+            offered = [(form_value(kind.slug, payload), label)
+                       for payload, label in kind.choices()]
+        except Exception:
+            logger.exception("Listing the %s enactment's choices failed", kind.slug)
+            continue
+        if offered:
+            groups.append((kind.label or kind.slug, offered))
+    return groups
 
 
 def description(slug: str, payload) -> list[str]:

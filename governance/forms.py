@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 
 from coop import notices
 from membership.forms import add_service_error  # noqa: F401 - re-exported for the views
 
-from . import rules
+from . import enactments, rules
 from .models import Category, Method, Proposal, TallyMode
 
 ORDINALS = ("1st", "2nd", "3rd")
@@ -62,12 +63,31 @@ class CategorySelect(forms.Select):
             option["attrs"]["data-closes-at"] = default_closes_at(category).strftime(
                 "%Y-%m-%dT%H:%M")
             option["attrs"]["data-floors"] = category_floors(category)
+            if enactments.may_carry(category.slug):  # the script shows the enactment's select
+                option["attrs"]["data-enacts"] = "true"
         return option
 
 
 def category_floors(category: Category) -> str:
     return (f"The {category.name} category needs {category.min_discussion_hours} hours of "
             f"discussion and then at least {category.min_voting_hours} hours of voting.")
+
+
+class EnactmentChoices(BaseChoiceIterator):
+    """The registered kinds' choices, listed when the select is first drawn and kept for that
+    form: a Select reads its choices twice (once for the `required` attribute), and each form
+    copies its widget, so every page lists them afresh but once. A valid POST never lists them."""
+
+    listed = None
+
+    def __iter__(self):
+        if self.listed is None:
+            self.listed = [("", "Nothing: the members decide, staff carry it out"),
+                           *enactments.form_choices()]
+        return iter(self.listed)
+
+    def __copy__(self):  # the form's copy of the widget starts unlisted, whatever the original
+        return type(self)()
 
 
 class ProposalForm(forms.Form):
@@ -80,6 +100,16 @@ class ProposalForm(forms.Form):
         widget=CategorySelect,
         help_text="Each category sets the lowest quorum and threshold, and the shortest "
                   "discussion and voting periods allowed.",
+    )
+    # Offered by the registered kinds (issue #9; the values are the API's `enacts` objects as
+    # JSON): a CharField, so that a choice gone stale since the page was shown is refused by
+    # the services' check with its reason, not by the form with "not one of the choices".
+    enacts = forms.CharField(
+        label="What this proposal enacts",
+        required=False,
+        widget=forms.Select(choices=EnactmentChoices()),
+        help_text="Only for the policy category: a change that takes effect by itself when "
+                  "the proposal passes. Staff draft allocation policy versions in the admin.",
     )
     method = forms.ChoiceField(label="Method", choices=Method.choices, initial=Method.YES_NO)
     tally_mode = forms.ChoiceField(
@@ -168,7 +198,22 @@ class ProposalForm(forms.Form):
             data["tally_mode"], data["threshold"] = TallyMode.MEMBER, ""
         if method in CHOICE_METHODS and not data.get("tally_mode"):
             data["tally_mode"] = TallyMode.MEMBER
+        self._clean_enacts(data)
         return data
+
+    def _clean_enacts(self, data):
+        """Used only in a category that may carry an enactment (the page hides it in others,
+        and ignores it, as it ignores the other method's section); else the services check
+        it as they check the API's."""
+        category, chosen = data.get("category"), data.get("enacts")
+        data["enacts"] = None
+        if not chosen or category is None or not enactments.may_carry(category.slug):
+            self._errors.pop("enacts", None)
+            return
+        try:
+            data["enacts"] = enactments.from_form_value(chosen)
+        except ValueError:
+            self.add_error("enacts", "Choose one of the listed changes, or nothing.")
 
     def error_summary(self) -> list[dict]:
         """Every error, in the order of the fields, with the field's label and the id to link

@@ -63,6 +63,18 @@ def policy_difference(new: AllocationPolicy, old: AllocationPolicy | None) -> li
     return lines
 
 
+def _compared_with(new: AllocationPolicy) -> AllocationPolicy | None:
+    """The version a proposed one is compared with: the one in force on its date (once it is
+    enacted itself, the one before it)."""
+    from .selectors import policy_in_force
+
+    old = policy_in_force(new.effective_from)
+    if old is not None and old.pk == new.pk:
+        old = (AllocationPolicy.objects.filter(enacted_at__isnull=False)
+               .exclude(pk=new.pk).order_by("-effective_from", "-enacted_at").first())
+    return old
+
+
 class AllocationPolicyKind(enactments.EnactmentKind):
     """`{"kind": "allocation_policy", "policy_id": <a draft version's id>}`."""
 
@@ -87,16 +99,21 @@ class AllocationPolicyKind(enactments.EnactmentKind):
         return {"policy_id": policy_id}
 
     def describe(self, payload):
-        from .selectors import policy_in_force
-
         new = AllocationPolicy.objects.filter(pk=payload.get("policy_id")).first()
         if new is None:
             return "The proposed allocation policy version no longer exists."
-        old = policy_in_force(new.effective_from)
-        if old is not None and old.pk == new.pk:
-            old = (AllocationPolicy.objects.filter(enacted_at__isnull=False)
-                   .exclude(pk=new.pk).order_by("-effective_from", "-enacted_at").first())
-        return policy_difference(new, old)
+        return policy_difference(new, _compared_with(new))
+
+    def choices(self):
+        """The drafts, each with its difference from the version in force, on one line."""
+        drafts = AllocationPolicy.objects.filter(
+            status=AllocationPolicy.Status.DRAFT).order_by("version")
+        offered = []
+        for draft in drafts:
+            heading, compared, *changes = policy_difference(draft, _compared_with(draft))
+            offered.append(({"policy_id": draft.pk},
+                            f"{heading} {compared} {'; '.join(changes)}"))
+        return offered
 
     def enact(self, payload, proposal):
         from .services import policy_enact
@@ -147,6 +164,21 @@ class DividendRunApprovalKind(enactments.EnactmentKind):
             f"({run.members_count} member lines)",
             f"inputs SHA-256: {run.inputs_hash}",
         ]
+
+    def choices(self):
+        """The computed runs, not yet posted, with what they would distribute."""
+        from coop.models import Cooperative
+        from coop.money import format_minor
+
+        runs = list(DividendRun.objects.select_related("period").filter(
+            status=DividendRun.Status.COMPUTED).order_by("pk"))
+        if not runs:
+            return []
+        currency = Cooperative.current_currency()
+        return [({"run_id": run.pk},
+                 f"Post dividend run {run.pk} for the period {run.period}: distributable "
+                 f"surplus {format_minor(run.distributable_minor or 0, currency)}")
+                for run in runs]
 
     def enact(self, payload, proposal):
         from .services import dividend_run_approve

@@ -138,6 +138,7 @@ def proposal_new(request):
                     author=author,
                     actor=request.user,
                     draft=request.POST.get("save") == "draft",
+                    enacts=data["enacts"],
                 )
             except ServiceError as error:
                 add_service_error(form, error)

@@ -5,6 +5,8 @@
    - choosing a category moves the default closing time to the earliest that category allows
      (computed by the server, in the cooperative's time zone, on each option), unless the
      person has typed a later one, and its help text says the category's periods;
+   - "What this proposal enacts" shows only for a category that may carry an enactment
+     (issue #9; the server ignores it for the others);
    - after a refused submission the focus goes to the error summary at the top. */
 (function () {
   "use strict";
@@ -15,6 +17,7 @@
     var closes = form.querySelector("[name=closes_at]");
     var closesHelp = document.getElementById(closes.id + "_helptext");
     var sections = form.querySelectorAll("[data-methods]");
+    var enacts = form.querySelector("[data-enacts-section]");
     var zone = closesHelp ? closesHelp.textContent.replace(/^.*?(In the cooperative's time zone)/, "$1") : "";
 
     function showSections() {
@@ -23,8 +26,14 @@
       });
     }
 
+    function showEnacts() {
+      var option = category.options[category.selectedIndex];
+      if (enacts) enacts.hidden = !(option && option.dataset.enacts);
+    }
+
     function followCategory() {
       var option = category.options[category.selectedIndex];
+      showEnacts();
       if (!option) return;
       var earliest = option.dataset.closesAt;
       // Values are "YYYY-MM-DDTHH:MM": as strings they sort like the times they stand for.
@@ -40,6 +49,7 @@
     method.addEventListener("change", showSections);
     category.addEventListener("change", followCategory);
     showSections();
+    showEnacts();
   }
 
   function start() {

@@ -65,3 +65,41 @@ def test_the_form_follows_the_method_and_the_category_and_leads_to_its_errors(ne
     assert console.csp_violations == []
     # The refused form answers 400, which Chromium logs; nothing else may be logged.
     assert [e for e in console.errors if "status of 400" not in e] == []
+
+
+def test_what_the_proposal_enacts_shows_only_for_the_policy_category(new_page, console):
+    """Issue #9: the select (there without JavaScript) follows the chosen category; a draft
+    policy proposed from it shows its difference on the proposal page."""
+    from datetime import date
+
+    from tests.patronage.factories import make_policy
+
+    ensure_categories()
+    workers = StakeholderClassFactory(slug="workers", name="Workers", share_price_minor=0,
+                                      min_shares=1, max_shares=1)
+    StakeholderClassFactory(slug="users", name="Users", share_price_minor=0,
+                            min_shares=1, max_shares=1)
+    make_policy(effective_from=date(2024, 1, 1))
+    draft = make_policy(effective_from=date(2025, 1, 1), cash_bp=4000)
+    author = make_member(stakeholder_class=workers, user=UserFactory(email="p@example.org"))
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, author.user.email)
+    page.goto("/governance/proposals/new/")
+
+    enacts = page.get_by_label("What this proposal enacts")
+    expect(enacts).to_be_hidden()  # the general category carries none
+    page.locator("#id_category").select_option(label="Policy")
+    expect(enacts).to_be_visible()
+    page.locator("#id_category").select_option(label="Bylaws amendment")
+    expect(enacts).to_be_hidden()
+    page.locator("#id_category").select_option(label="Policy")
+    offered = enacts.locator("option", has_text="cash share of patronage: 30 % → 40 %")
+    expect(offered).to_contain_text("Allocation policy version 2")
+    enacts.select_option(offered.get_attribute("value"))
+    page.get_by_label("Title").fill("Raise the cash share")
+    page.get_by_label("Text").fill("Pay out more in cash.")
+    page.get_by_role("button", name="Open for discussion").click()
+    expect(page.get_by_role("heading", name="Raise the cash share")).to_be_visible()
+    expect(page.get_by_text("cash share of patronage: 30 % → 40 %")).to_be_visible()
+    assert Proposal.objects.get().enactment_payload == {"policy_id": draft.pk}
+    assert console.csp_violations == [] and console.errors == []

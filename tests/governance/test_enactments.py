@@ -65,6 +65,12 @@ class QuorumFloorKind(enactments.EnactmentKind):
         return [f"quorum floor of {category.name}: {category.min_quorum_percent} % → "
                 f"{payload['min_quorum_percent']} %"]
 
+    def choices(self):
+        """Raising the bylaws' floor by ten points: what the proposal form offers."""
+        bylaws = Category.objects.get(slug="bylaws")
+        raised = {"category": bylaws.slug, "min_quorum_percent": bylaws.min_quorum_percent + 10}
+        return [(raised, self.describe(raised)[0])]
+
     def enact(self, payload, proposal):
         self.enacted.append((payload, proposal.pk))
         self.seen_in_enact = {
@@ -490,3 +496,63 @@ def test_the_admin_shows_the_enactment_read_only(client, kind, policy):
     page = client.get(url).content.decode()
     assert "quorum floor of Bylaws amendment: 30 % → 40 %" in page
     assert 'name="enactment_payload"' not in page and 'name="enactment_status"' not in page
+
+
+# --- the proposal form (issue #9): the kinds offer their choices ----------------------------
+
+
+class SilentKind(enactments.EnactmentKind):
+    slug = "test_silent"  # offers nothing (the default): proposed through the API only
+
+
+class BrokenChoicesKind(enactments.EnactmentKind):
+    slug = "test_broken_choices"
+    categories = frozenset({"policy"})
+
+    def choices(self):
+        raise RuntimeError("the table is gone")
+
+
+@pytest.fixture
+def other_kinds():
+    silent, broken = enactments.register(SilentKind()), enactments.register(BrokenChoicesKind())
+    yield
+    enactments.unregister(silent.slug)
+    enactments.unregister(broken.slug)
+
+
+def test_the_kinds_offer_their_choices_to_the_form_as_the_apis_enacts(
+        kind, policy, other_kinds, caplog):
+    with caplog.at_level(logging.ERROR, logger="governance.enactments"):
+        groups = dict(enactments.form_choices())
+    # The silent kind offers nothing and the broken one is left out (and logged): the form shows.
+    assert "test_silent" not in groups and "test_broken_choices" not in groups
+    assert "Listing the test_broken_choices enactment's choices failed" in caplog.text
+    [(value, label)] = groups["Quorum floor of a category"]
+    assert label == "quorum floor of Bylaws amendment: 30 % → 40 %"
+    assert enactments.from_form_value(value) == enacts(40)
+    with pytest.raises(ValueError):
+        enactments.from_form_value('["test_quorum_floor"]')
+    # The silent kind (categories None) goes in any category; without it only `policy` may.
+    assert enactments.may_carry("general")
+    enactments.unregister("test_silent")
+    assert enactments.may_carry("policy") and not enactments.may_carry("general")
+
+
+def test_a_member_proposes_an_enactment_from_the_form(client, kind, policy):
+    from tests.governance.test_proposal_form import NEW, posted
+
+    author = active_members(1)[0]
+    value = enactments.form_value("test_quorum_floor",
+                                  {"category": "bylaws", "min_quorum_percent": 40})
+    client.force_login(author.user)
+    page = client.get(NEW).content.decode()
+    assert "What this proposal enacts" in page and "data-enacts-section" in page
+    assert f'value="{value.replace(chr(34), "&quot;")}"' in page
+    response = posted(author, client, category=policy.pk, enacts=value)
+    assert response.status_code == 302, response.content.decode()
+    proposal = Proposal.objects.get()
+    assert (proposal.enactment_kind, proposal.enactment_payload) == (
+        "test_quorum_floor", {"category": "bylaws", "min_quorum_percent": 40})
+    detail = client.get(response["Location"]).content.decode()
+    assert "quorum floor of Bylaws amendment: 30 % → 40 %" in detail
