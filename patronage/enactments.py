@@ -1,6 +1,7 @@
 """The enactment kinds patronage registers with governance (RULES §6), from
 `PatronageConfig.ready()`: a new allocation policy version, and the approval of a run."""
 
+from datetime import date
 
 from coop.actors import SystemActor
 from coop.errors import InvalidInput
@@ -75,8 +76,29 @@ def _compared_with(new: AllocationPolicy) -> AllocationPolicy | None:
     return old
 
 
+def _inline_policy(policy) -> dict:
+    """A complete version given inline (`enacts.policy`), checked like a draft and kept as
+    JSON (the date as YYYY-MM-DD)."""
+    from .services import policy_check
+
+    if not isinstance(policy, dict):
+        raise InvalidInput("Give the policy's figures as an object.",
+                           errors={"policy": ["An object with the policy's fields."]})
+    fields = {name: value for name, value in policy.items()
+              if name in (*AllocationPolicy.FIGURES, "class_shares_bp", "effective_from")}
+    try:
+        fields["effective_from"] = date.fromisoformat(str(policy.get("effective_from", "")))
+    except ValueError:
+        raise InvalidInput("Give effective_from as a date (YYYY-MM-DD).",
+                           errors={"effective_from": ["A date (YYYY-MM-DD)."]}) from None
+    cleaned = policy_check(fields)
+    return {**cleaned, "effective_from": cleaned["effective_from"].isoformat()}
+
+
 class AllocationPolicyKind(enactments.EnactmentKind):
-    """`{"kind": "allocation_policy", "policy_id": <a draft version's id>}`."""
+    """`{"kind": "allocation_policy", "policy": {...a complete version...}}` (API.md: drafted
+    and put in force when the proposal passes) or `{"kind": "allocation_policy", "policy_id":
+    <a draft version's id>}` (what staff drafted; the browser form offers those)."""
 
     slug = "allocation_policy"
     label = "Allocation policy"
@@ -85,6 +107,9 @@ class AllocationPolicyKind(enactments.EnactmentKind):
     def validate(self, payload):
         from .services import policy_check
 
+        if isinstance(payload, dict) and "policy" in payload:
+            # API.md's shape: the complete new version inline, drafted when the proposal passes.
+            return {"policy": _inline_policy(payload["policy"])}
         policy_id = _id(payload, "policy_id")
         draft = AllocationPolicy.objects.filter(pk=policy_id).first()
         if draft is None:
@@ -99,6 +124,13 @@ class AllocationPolicyKind(enactments.EnactmentKind):
         return {"policy_id": policy_id}
 
     def describe(self, payload):
+        if "policy" in payload:
+            fields = {**payload["policy"],
+                      "effective_from": date.fromisoformat(payload["policy"]["effective_from"])}
+            last = AllocationPolicy.objects.order_by("-version").values_list(
+                "version", flat=True).first()
+            new = AllocationPolicy(version=(last or 0) + 1, **fields)  # unsaved: for the words
+            return policy_difference(new, _compared_with(new))
         new = AllocationPolicy.objects.filter(pk=payload.get("policy_id")).first()
         if new is None:
             return "The proposed allocation policy version no longer exists."
@@ -116,10 +148,16 @@ class AllocationPolicyKind(enactments.EnactmentKind):
         return offered
 
     def enact(self, payload, proposal):
-        from .services import policy_enact
+        from .services import policy_create, policy_enact
 
-        policy_enact(policy_id=payload["policy_id"], proposal=proposal,
-                     actor=SystemActor(name=f"proposal {proposal.pk}"))
+        actor = SystemActor(name=f"proposal {proposal.pk}")
+        policy_id = payload.get("policy_id")
+        if "policy" in payload:
+            fields = {**payload["policy"],
+                      "effective_from": date.fromisoformat(payload["policy"]["effective_from"])}
+            policy_id = policy_create(actor=actor, note=f"Proposed by proposal {proposal.pk}.",
+                                      **fields).pk
+        policy_enact(policy_id=policy_id, proposal=proposal, actor=actor)
 
 
 class DividendRunApprovalKind(enactments.EnactmentKind):
@@ -131,7 +169,9 @@ class DividendRunApprovalKind(enactments.EnactmentKind):
     categories = frozenset({"policy"})
 
     def validate(self, payload):
-        run_id = _id(payload, "run_id")
+        # API.md names it `run`; `run_id` (the form's and earlier clients' name) is kept too.
+        run_id = _id(payload, "run" if isinstance(payload, dict) and "run" in payload
+                     else "run_id")
         run = DividendRun.objects.select_related("period").filter(pk=run_id).first()
         if run is None:
             raise InvalidInput(f"No dividend run has id {run_id}.", errors={"run_id": ["Unknown."]})

@@ -173,3 +173,38 @@ def test_staff_cannot_put_a_draft_in_force(two_classes):
     response = client_for(staff).post("/api/v1/allocation-policies/", {
         **policy_fields(effective_from=str(date.today() - timedelta(days=1)))}, format="json")
     assert response.status_code == 201 and response.json()["status"] == "draft"
+
+
+def test_api_md_shape_a_complete_version_inline_is_drafted_and_put_in_force_when_it_passes(
+        two_classes, policy_category):
+    """API.md's `enacts: {kind: "allocation_policy", policy: {…fields, effective_from}}`: the
+    figures are checked at creation (nothing written), shown against the version in force, and
+    become a new version in force at the close of a passed proposal."""
+    first = make_policy()
+    inline = {**policy_fields(cash_bp=4000), "effective_from": "2025-01-01"}
+    with pytest.raises(InvalidInput, match="not valid"):
+        new_proposal(category=policy_category, threshold="2/3", hours=200,
+                     enacts={"kind": "allocation_policy", "policy": {**inline, "cash_bp": 1000}})
+    assert AllocationPolicy.objects.count() == 1 and not Proposal.objects.exists()
+    voters = active_members(3, slug="workers")
+    proposal = new_proposal(category=policy_category, threshold="2/3", hours=200,
+                            enacts={"kind": "allocation_policy", "policy": inline})
+    assert "cash share of patronage: 30 % → 40 %" in enactments.enactment_of(
+        proposal)["description"]
+    assert AllocationPolicy.objects.count() == 1  # nothing drafted before the vote
+    governance.proposal_open(actor=TEST_JOB, proposal=proposal)
+    cast_all(proposal, voters, choice="yes")
+    proposal = close_at_deadline(proposal)
+    assert proposal.enactment_status == Proposal.Enactment.ENACTED
+    version = AllocationPolicy.objects.get(enacted_by_proposal=proposal)
+    assert (version.version, version.status, version.cash_bp) == (2, S.IN_FORCE, 4000)
+    first.refresh_from_db()
+    assert first.status == S.SUPERSEDED
+
+
+def test_a_run_approval_takes_api_md_s_run_field_too(two_classes, policy_category):
+    kind = enactments.get_kind("dividend_run_approval")
+    with pytest.raises(InvalidInput, match="No dividend run has id 999"):
+        kind.validate({"run": 999})
+    with pytest.raises(InvalidInput, match="Give run"):
+        kind.validate({"run": "x"})
