@@ -70,6 +70,9 @@ class Proposal(models.Model):
         PLANNED = "planned", "Planned"
         IN_PROGRESS = "in_progress", "In progress"
         DONE = "done", "Done"
+        # A decision that changes nothing to be carried out (a statement of position, say):
+        # marked so by staff, it never counts as lagging (RULES §5, `implementation_lag`).
+        NOT_NEEDED = "not_needed", "Needs no implementation"
 
     class Enactment(models.TextChoices):
         """What became of the change a proposal carries (RULES §6; governance/enactments.py)."""

@@ -212,6 +212,7 @@ def seats_or_default(method: str, seats: int | None) -> int | None:
 IMPLEMENTATION_STEPS = [
     (Proposal.Implementation.IN_PROGRESS.value, Proposal.Implementation.IN_PROGRESS.label),
     (Proposal.Implementation.DONE.value, Proposal.Implementation.DONE.label),
+    (Proposal.Implementation.NOT_NEEDED.value, Proposal.Implementation.NOT_NEEDED.label),
 ]
 IMPLEMENTATION_DATE_ERROR = "Give the day it happened, not a future one."
 

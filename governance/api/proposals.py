@@ -196,11 +196,13 @@ class ProposalDetailSerializer(ProposalSerializer):
 
     @extend_schema_field(ImplementationUpdateSerializer(many=True))
     def get_implementation_updates(self, proposal) -> list:
-        # Every update moves the status to in_progress or done, so any other proposal (nearly
-        # all of them: not passed, or passed and planned) has none: skip the query. Otherwise
+        # Every update moves the status to in_progress, done or not_needed, so any other
+        # proposal (nearly all of them: not passed, or passed and planned) has none: skip the
+        # query. Otherwise
         # one query (or the prefetch, if a caller gave one).
         if proposal.implementation_status not in (Proposal.Implementation.IN_PROGRESS,
-                                                  Proposal.Implementation.DONE):
+                                                  Proposal.Implementation.DONE,
+                                                  Proposal.Implementation.NOT_NEEDED):
             return []
         return ImplementationUpdateSerializer(proposal.implementation_updates.all(),
                                               many=True).data

@@ -217,6 +217,7 @@ _NEXT_IMPLEMENTATION = {
     Proposal.Implementation.PLANNED: {
         Proposal.Implementation.IN_PROGRESS,
         Proposal.Implementation.DONE,
+        Proposal.Implementation.NOT_NEEDED,
     },
     Proposal.Implementation.IN_PROGRESS: {
         Proposal.Implementation.IN_PROGRESS,

@@ -673,6 +673,22 @@ def test_implementation_planned_in_progress_done_with_dates():
         services.implementation_update(actor=TEST_JOB, proposal=proposal, status="in_progress")
 
 
+def test_a_passed_decision_may_need_no_implementation():
+    """Staff mark a planned decision as needing none (RULES §5: it never lags); it is final."""
+    members = active_members(2)
+    proposal = open_proposal()
+    cast_all(proposal, members, choice="yes")
+    close_at_deadline(proposal)
+    services.implementation_update(actor=TEST_JOB, proposal=proposal, status="not_needed",
+                                   note="A statement of position.", on=date(2026, 3, 2))
+    proposal.refresh_from_db()
+    assert proposal.implementation_status == "not_needed"
+    assert proposal.implementation_done_on is None
+    for status in ("in_progress", "done", "not_needed"):
+        with pytest.raises(Conflict):
+            services.implementation_update(actor=TEST_JOB, proposal=proposal, status=status)
+
+
 def test_only_a_passed_proposal_is_implemented():
     members = active_members(2)
     proposal = open_proposal()

@@ -72,3 +72,22 @@ def test_staff_recompute_from_the_admin(staff_client, history):
         "action": "recompute", "_selected_action": [june.pk]}, follow=True)
     assert "Recomputed 1 month(s)." in response.content.decode()
     assert SnapshotRecompute.objects.get().changed["members_active"] == {"old": 18, "new": 20}
+
+
+def test_a_decision_that_needs_no_implementation_never_lags(staff, history):
+    """RULES §5: a passed proposal marked as needing no implementation is not counted by
+    `implementation_lag` (the April decision lags at the end of June with a 30-day limit until
+    staff mark it so)."""
+    from governance import services as governance
+
+    services.settings_update(actor=staff, model=AlertThresholds,
+                             changes={"implementation_lag_days": 30})
+    june = services.snapshot_recompute(actor=staff, month=date(2026, 6, 1))
+    assert june.metrics["implementation_lagging"] == 1
+    april = history["votes"][0]
+    governance.implementation_update(actor=staff, proposal=april, status="not_needed",
+                                     note="A statement of position.", on=date(2026, 6, 1))
+    april.refresh_from_db()
+    assert april.implementation_status == "not_needed"
+    june = services.snapshot_recompute(actor=staff, month=date(2026, 6, 1))
+    assert june.metrics["implementation_lagging"] == 0
