@@ -12,6 +12,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of
+from coop.api_pagination import PAGE_PARAMETERS
 from membership.models import Member
 
 from .. import rules, selectors
@@ -29,10 +30,7 @@ ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH,
                       description="The proposal's id.")
 # Stated by hand: these views are plain GenericAPIViews, which drf-spectacular does not
 # recognise as lists on its own.
-PAGE = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number (from 1)."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (max 200)."),
-]
+PAGE = PAGE_PARAMETERS  # the page parameters every paginated list documents
 
 
 def _member_of(user) -> Member | None:
