@@ -144,6 +144,12 @@ class Cooperative(models.Model):
     payment_instructions = models.TextField(
         blank=True, help_text="Other ways to pay or anything else a member must know, as "
                               "plain text (shown as typed).")
+    register_retention_years = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(100)],
+        help_text="Years the register keeps a former member's name after their exit, as the "
+                  "law of many countries asks. Erasing a person's data before then erases "
+                  "everything else at once and the name when these years have passed; 0 "
+                  "erases the name at once too.")
     payment_reference = models.CharField(
         max_length=100, blank=True, default=DEFAULT_PAYMENT_REFERENCE,
         help_text="The payment reference members are asked to use; {number} is replaced by "

@@ -181,6 +181,20 @@ def notice_preferences_set(*, recipient: models.Model, email: dict[str, bool]) -
         )
 
 
+# No savepoint of its own: erasing a person's data is all or nothing with the caller's.
+@transaction.atomic(savepoint=False)
+def notices_forget(recipient_model: type[models.Model], recipient_ids: Iterable[int]) -> int:
+    """Delete the notices and email choices of these recipients (their data is being erased).
+    Returns how many notices."""
+    ids = list(recipient_ids)
+    recipient_type = _type_of(recipient_model)
+    NoticePreference.objects.filter(recipient_type=recipient_type,
+                                    recipient_id__in=ids).delete()
+    deleted, _ = Notice.objects.filter(recipient_type=recipient_type,
+                                       recipient_id__in=ids).delete()
+    return deleted
+
+
 @transaction.atomic
 def notices_mark_read(
     *, recipient: models.Model, up_to: datetime | None = None, now: datetime | None = None

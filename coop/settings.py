@@ -235,6 +235,9 @@ CELERY_BEAT_SCHEDULE = {
     "governance-close-due": {"task": "governance.tasks.close_due_votes", "schedule": 60.0},
     "governance-reminders": {"task": "governance.tasks.send_due_reminders", "schedule": 60.0},
     "idempotency-purge": {"task": "coop.tasks.idempotency_purge", "schedule": crontab(minute=17)},
+    # Erased former members' names, once the register's retention period has ended.
+    "membership-erase-names": {"task": "membership.tasks.erase_names_due",
+                               "schedule": crontab(hour=2, minute=23)},
     "ledger-reconcile": {"task": "ledger.tasks.reconcile_nightly",
                          "schedule": crontab(hour=3, minute=41)},
     # Vitality (RULES §5): the month just ended on the 1st, and the current month hourly.

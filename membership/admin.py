@@ -361,6 +361,23 @@ class ExitForm(forms.Form):
                              required=False)
 
 
+class EraseForm(forms.Form):
+    """Erasing cannot be undone: staff type the member number, as for deleting a repository."""
+
+    member_number = forms.IntegerField(label="Type the member number to confirm")
+
+    def __init__(self, *args, member: Member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean_member_number(self):
+        number = self.cleaned_data["member_number"]
+        if number != self.member.member_number:
+            raise forms.ValidationError(
+                f"This is not the member number of {self.member} ({self.member.member_number}).")
+        return number
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(help_text="CSV, one row per member (see docs/import-format.md).")
 
@@ -432,7 +449,7 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
                            "directory_visible"]}),
         ("Shares", {"fields": ["shares_subscribed", "shares_held", "paid", "subscription_price"]}),
         ("History", {"fields": ["application", "referred_by", "joined_on", "activated_on",
-                               "exited_on", "exit_reason"]}),
+                               "exited_on", "exit_reason", "erased_on", "name_kept_until"]}),
     ]
     # Contact details are plain data; everything about numbers, shares and status belongs to
     # the services.
@@ -441,6 +458,8 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         shown = [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+        if obj is not None and obj.erased_on is not None:
+            return shown  # typing the details back in would undo the erasure
         return [f for f in shown if f not in self.editable_fields]
 
     @admin.display(description="Paid", ordering="paid_minor")
@@ -482,6 +501,8 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
                  name="membership_member_record_payment"),
             path("<path:object_id>/exit/", wrap(self.exit_view),
                  name="membership_member_exit"),
+            path("<path:object_id>/erase/", wrap(self.erase_view),
+                 name="membership_member_erase"),
             *super().get_urls(),
         ]
 
@@ -548,6 +569,34 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
                  f"capital will be redeemed; certificates stay in the register as redeemed.")
         return render_action_form(self, request, form, title=f"Record the exit of {member}",
                                   submit_label="Record exit", obj=member, intro=intro)
+
+    def erase_view(self, request, object_id):
+        member = self._member_for_action(request, object_id)
+        form = EraseForm(request.POST or None, member=member)
+        refusal = services.erasure_refusal(member)
+        if refusal:
+            form.add_error(None, refusal)
+        elif request.method == "POST" and form.is_valid():
+            try:
+                result = services.member_erase(member=member, actor=request.user)
+            except ServiceError as exc:
+                show_service_error(request, form, exc)
+            else:
+                kept = (f" The register keeps the name until {result.name_kept_until}, when it "
+                        f"is erased too." if result.name_kept_until else "")
+                self.message_user(request, f"Member {member.member_number}'s personal data is "
+                                           f"erased.{kept}", messages.SUCCESS)
+                return self._back_to(member)
+        years = Cooperative.current().register_retention_years
+        intro = (f"This erases {member}'s personal data for good: their sign-in account, email, "
+                 f"contact person, exit reason, applications, notices, IBAN and pulse survey "
+                 f"comments. The register keeps the member number, class, dates, shares and "
+                 f"payments, and the books keep their lines; their ballots and comments stay "
+                 f"as the cooperative's record. The register keeps a person's name for "
+                 f"{years} year(s) after the exit (Cooperative: register retention), then it "
+                 f"becomes \"Former member {member.member_number}\".")
+        return render_action_form(self, request, form, title=f"Erase the personal data of {member}",
+                                  submit_label="Erase personal data", obj=member, intro=intro)
 
     def import_view(self, request):
         """Upload → preview (errors by row) → confirm → import, all or nothing."""

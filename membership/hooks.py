@@ -1,4 +1,5 @@
-"""The one hook membership offers the apps above it: the register's movements.
+"""The hooks membership offers the apps above it: the register's movements, and erasing a
+person's data (at the end of this module).
 
 Membership cannot import the ledger (layers: the ledger sits above), so the ledger fills
 `register_hooks` from its `AppConfig.ready()`. The services call both phases inside their own
@@ -59,3 +60,38 @@ def movement_check(kind: str, on: date, *, field: str) -> None:
 def movement_recorded(movement: Movement, *, actor) -> None:
     for hook in register_hooks:
         hook.moved(movement, actor=actor)
+
+
+# --- erasing a person's data ----------------------------------------------------------------
+# The apps above membership keep personal data of their own (the patronage app a member's IBAN,
+# vitality the pulse survey's comments). `membership.services.member_erase` calls each hook in
+# its own transaction, so a refusal or a failure anywhere erases nothing:
+#
+# - `refusal(member)`, before anything is erased: why this member's data may not be erased yet
+#   (money still owed to them, which needs their IBAN), or None;
+# - `erase(member, actor=...)`: erase what the app keeps about the person; returns a count per
+#   kind of thing erased, for the audit (counts only, never the data).
+
+
+class ErasureHook(Protocol):
+    def refusal(self, member) -> str | None: ...
+
+    def erase(self, member, *, actor) -> dict[str, int]: ...
+
+
+erasure_hooks: list[ErasureHook] = []
+
+
+def erasure_refusal(member) -> str | None:
+    for hook in erasure_hooks:
+        reason = hook.refusal(member)
+        if reason:
+            return reason
+    return None
+
+
+def erased(member, *, actor) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for hook in erasure_hooks:
+        counts.update(hook.erase(member, actor=actor))
+    return counts

@@ -114,6 +114,11 @@ class Member(models.Model):
     exited_on = models.DateField(null=True, blank=True)
     exit_reason = models.TextField(blank=True)
     directory_visible = models.BooleanField(default=True)
+    # Set when the person's data was erased (membership.services.erasure): the register keeps
+    # the number, class, dates and money; the name until `name_kept_until` when the
+    # cooperative's retention period asks for it (empty once it is erased too).
+    erased_on = models.DateField(null=True, blank=True)
+    name_kept_until = models.DateField(null=True, blank=True)
     # Kept up to date by the services under a row lock: the pages and lists of 100,000
     # members read them instead of summing payments and certificates each time.
     shares_subscribed = models.PositiveIntegerField(default=0)

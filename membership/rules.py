@@ -77,6 +77,12 @@ def may_exit(actor, member: Member) -> bool:
     return may_manage_register(actor) or is_self(actor, member)
 
 
+def may_erase(actor) -> bool:
+    """Erase a person's data, which cannot be undone: staff, or the system job that erases the
+    names whose retention has ended; never a partner key."""
+    return is_system(actor) or is_staff(actor)
+
+
 def may_set_directory_visibility(actor, member: Member) -> bool:
     return is_self(actor, member) or is_system(actor) or is_staff(actor)
 

@@ -40,3 +40,13 @@ def send_membership_email(self, kind: str, **ids) -> None:
     message = EmailMessage(f"[{settings.COOP_NAME}] {SUBJECTS[kind]}", body, None, [to])
     about = ", ".join(f"{name.removesuffix('_id')} {value}" for name, value in ids.items())
     mail.send_one(self, f"{kind} for {about}", message)
+
+
+@shared_task
+def erase_names_due() -> int:
+    """Daily: the names of erased former members whose retention period has ended."""
+    from coop.actors import ERASE_NAMES_DUE
+
+    from .services import erase_names_due as erase
+
+    return erase(actor=ERASE_NAMES_DUE)

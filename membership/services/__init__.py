@@ -19,6 +19,12 @@ from .applications import (  # noqa: F401
     application_submit,
     applications_approve,
 )
+from .erasure import (  # noqa: F401
+    ErasureResult,
+    erase_names_due,
+    erasure_refusal,
+    member_erase,
+)
 from .exits import (  # noqa: F401
     ExitResult,
     _check_exit_date,

@@ -144,6 +144,10 @@ def member_details_update(*, member: Member, changes: dict, actor) -> Member:
         raise InvalidInput(f"These member fields are not details: {', '.join(unknown)}.",
                            errors={name: ["Cannot be changed here."] for name in unknown})
     stored = lock_member(member.pk)
+    if stored.erased_on is not None:
+        # Typing the details back in would undo the erasure.
+        raise Conflict(f"Member {stored.member_number}'s personal data was erased on "
+                       f"{stored.erased_on}: their details cannot be changed.")
     changes = {name: (value.strip() if isinstance(value, str) else value)
                for name, value in changes.items()}
     errors: dict[str, list[str]] = {}

@@ -183,6 +183,9 @@ def payout_account_set(*, actor, member: Member, iban: str, holder: str = "") ->
     never the number."""
     if not (membership_rules.is_self(actor, member) or membership_rules.is_staff(actor)):
         raise NotAllowed("Only the member or staff can set the member's IBAN.")
+    if member.erased_on is not None:
+        raise Conflict(f"Member {member.member_number}'s personal data was erased: no IBAN "
+                       f"can be kept for them.")
     compact = iban_clean(iban)
     account, _ = PayoutAccount.objects.update_or_create(
         member=member, defaults={"iban": compact, "holder": (holder or "").strip()[:140]})
@@ -205,7 +208,8 @@ def payout_account_remove(*, actor, member: Member) -> bool:
 
 @transaction.atomic
 def payout_accounts_erase(*, member_ids, actor) -> int:
-    """Erase the IBANs with the persons' data (to be called by the erasure of a member)."""
+    """Erase the IBANs with the persons' data (membership.services.member_erase calls it
+    through patronage.erasure)."""
     deleted, _ = PayoutAccount.objects.filter(member_id__in=list(member_ids)).delete()
     if deleted:
         audit_record(action="payout_account.erased", object_type="member", object_id="-",
