@@ -179,7 +179,7 @@ class ProposalAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Open voting early",
-            "proposals": proposals,
+            "objects": proposals,
             "form": form,
             "action": "open_voting_early",
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

@@ -267,7 +267,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Reject applications",
-            "applications": applications,
+            "objects": applications,
             "form": form,
             "action": "reject_selected",
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

@@ -4,10 +4,8 @@ run on PostgreSQL only (CI)."""
 
 import json
 import secrets
-import threading
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -15,6 +13,7 @@ from django.test import Client
 
 from coop.models import PartnerApiKey
 from governance.models import Ballot, BallotRevision, Elector, Proposal, SecretBallot
+from tests.concurrency import all_at_once
 from tests.governance.factories import open_proposal
 from tests.membership.factories import make_member
 
@@ -48,17 +47,6 @@ class Caller:
             return error.code, json.loads(error.read())
 
 
-def _all_at_once(calls) -> list:
-    """Run the calls in parallel threads released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
 
 @pytest.mark.parametrize("secret", [False, True])
 def test_simultaneous_ballots_of_one_member_leave_one_current_ballot(live_server, secret):
@@ -68,7 +56,7 @@ def test_simultaneous_ballots_of_one_member_leave_one_current_ballot(live_server
     url = f"{live_server.url}/api/v1/proposals/{proposal.pk}/ballots/"
     choices = ["yes", "no", "abstain"] * 3 + ["yes"]
 
-    results = _all_at_once([
+    results = all_at_once([
         (lambda choice=choice: caller.post(url, {"choice": choice})) for choice in choices
     ])
 
@@ -100,7 +88,7 @@ def test_ballots_racing_the_close_are_counted_or_refused_never_lost(live_server,
         middle = len(calls) // 2
         calls.insert(middle, lambda: closer.post(f"{base}/close/"))
 
-        results = _all_at_once(calls)
+        results = all_at_once(calls)
 
         close_status, result = results.pop(middle)
         assert close_status == 200, result

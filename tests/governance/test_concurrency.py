@@ -4,12 +4,10 @@ Casting and closing are serialised per proposal (services.py): these tests are t
 ballot is lost, doubled or stored after the tally, and that the jobs act once however many run.
 """
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from coop.actors import CLOSE_DUE_VOTES, SEND_DUE_REMINDERS
@@ -17,6 +15,7 @@ from coop.errors import Conflict
 from coop.models import AuditRecord
 from governance import services
 from governance.models import Ballot, BallotRevision, Elector, Proposal
+from tests.concurrency import run_together as together
 from tests.governance.helpers import active_members, open_proposal
 from tests.membership.factories import StaffFactory
 
@@ -24,28 +23,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("categories_installed")]
 
 
-def run_together(jobs: list, timeout: float = 60) -> list:
-    """Start every job on its own thread behind a barrier; return (ok, value-or-exception)."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            connection.ensure_connection()  # connect before the start, not in the race
-            barrier.wait()
-            outcomes[index] = (True, job())
-        except Exception as exc:  # noqa: BLE001 - reported to the test, which judges it
-            outcomes[index] = (False, exc)
-        finally:
-            connection.close()  # each thread has its own connection: give it back
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return outcomes
+def run_together(jobs: list) -> list:
+    """(ok, value-or-exception) per job, the jobs started together (tests.concurrency)."""
+    results, errors = together(jobs)
+    return [(error is None, result if error is None else error)
+            for result, error in zip(results, errors, strict=True)]
 
 
 def test_simultaneous_ballots_of_one_member_leave_one_current_ballot():

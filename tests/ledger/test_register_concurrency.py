@@ -14,8 +14,8 @@ from ledger.journal import payment_key
 from ledger.models import JournalEntry, JournalLine
 from membership import services as membership_services
 from membership.models import SharePayment
+from tests.concurrency import run_together
 from tests.ledger.factories import BOOKKEEPER, make_period
-from tests.ledger.helpers import run_together
 from tests.membership.factories import REGISTRAR, StakeholderClassFactory, make_member
 
 chart = importlib.import_module("ledger.migrations.0002_chart_of_accounts")

@@ -3,10 +3,8 @@ connections, one per request thread). SQLite serialises writers anyway, so these
 PostgreSQL."""
 
 import json
-import threading
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from coop.models import PartnerApiKey
 from membership import services
 from membership.models import Member, ShareCertificate, SharePayment
+from tests.concurrency import all_at_once
 from tests.membership.factories import REGISTRAR
 
 from .factories import ApplicationFactory, StakeholderClassFactory, UserFactory
@@ -36,17 +35,6 @@ def _post(url: str, key: str, body: dict | None = None, idempotency_key: str | N
         return error.code, json.loads(error.read())
 
 
-def _all_at_once(calls) -> list:
-    """Run the calls in parallel threads released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
 
 @pytest.fixture
 def write_key() -> str:
@@ -60,7 +48,7 @@ def test_simultaneous_approvals_never_share_or_skip_a_member_number(live_server,
                     for _ in range(THREADS)]
     url = f"{live_server.url}/api/v1/applications/{{}}/approve/"
 
-    results = _all_at_once([
+    results = all_at_once([
         (lambda a=a: _post(url.format(a.pk), write_key)) for a in applications
     ])
 
@@ -84,7 +72,7 @@ def test_simultaneous_payments_never_share_or_skip_a_certificate_number(live_ser
     url = f"{live_server.url}/api/v1/members/{{}}/share-payments/"
     body = {"amount_minor": 10000, "paid_on": date.today().isoformat(), "reference": "SEPA"}
 
-    results = _all_at_once([
+    results = all_at_once([
         (lambda m=m: _post(url.format(m.member_number), write_key, body)) for m in members
     ])
 
@@ -108,7 +96,7 @@ def test_an_idempotency_key_replayed_concurrently_creates_one_payment(live_serve
     url = f"{live_server.url}/api/v1/members/{member.member_number}/share-payments/"
     body = {"amount_minor": 5000, "paid_on": date.today().isoformat(), "reference": "SEPA 9"}
 
-    results = _all_at_once([
+    results = all_at_once([
         (lambda: _post(url, write_key, body, idempotency_key="bank-9")) for _ in range(8)
     ])
 

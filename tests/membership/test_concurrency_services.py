@@ -3,16 +3,15 @@
 The API-level races are tested with the API; these call the services from threads directly.
 """
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from coop.errors import Conflict, InvalidInput
 from coop.models import Counter
 from membership import services
 from membership.models import Application, Member, ShareCertificate, SharePayment
+from tests.concurrency import run_together
 from tests.membership.factories import REGISTRAR
 
 from .factories import StakeholderClassFactory, UserFactory
@@ -23,29 +22,6 @@ PRICE = 5000
 PAID_ON = date(2026, 3, 2)  # also the day the paying members join: no payment predates it
 SUBMITTED = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
-
-def run_together(calls):
-    """Run each call in its own thread, released at the same moment; returns (results, errors)
-    in call order. Each thread closes its database connection at the end."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def worker(i, call):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            errors[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
-    return results, errors
 
 
 def applications(klass, n, shares=None):

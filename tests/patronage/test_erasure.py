@@ -30,12 +30,18 @@ def exited(cooperative):
     return period, member, staff
 
 
-def test_not_while_a_run_of_their_period_awaits_approval(
-        exited, django_capture_on_commit_callbacks):
+@pytest.fixture
+def computed(exited, django_capture_on_commit_callbacks):
+    """The run of member 3's period, computed (the task runs at the commit) and not approved."""
     period, member, staff = exited
     with django_capture_on_commit_callbacks(execute=True):
         run = services.dividend_run_start(actor=PATRONAGE_JOB, period=period)
     run.refresh_from_db()
+    return run, member, staff
+
+
+def test_not_while_a_run_of_their_period_awaits_approval(computed):
+    run, member, staff = computed
     assert run.status == DividendRun.Status.COMPUTED
     # The capital is paid meanwhile: only the run is left to hold the erasure back.
     services.payout_batch_pay(actor=staff, batch=services.payout_batch_create(actor=staff),
@@ -45,12 +51,8 @@ def test_not_while_a_run_of_their_period_awaits_approval(
     assert PayoutAccount.objects.filter(member=member).exists()
 
 
-def test_not_while_money_is_still_to_be_paid_then_the_iban_goes(
-        exited, django_capture_on_commit_callbacks):
-    period, member, staff = exited
-    with django_capture_on_commit_callbacks(execute=True):
-        run = services.dividend_run_start(actor=PATRONAGE_JOB, period=period)
-    run.refresh_from_db()
+def test_not_while_money_is_still_to_be_paid_then_the_iban_goes(computed):
+    run, member, staff = computed
     services.dividend_run_approve(actor=PATRONAGE_JOB, run=run, on=date(2026, 2, 1))
     with pytest.raises(Conflict, match="still owes member 3 their capital"):
         membership.member_erase(member=member, actor=staff)
