@@ -30,6 +30,7 @@ from coop.money import format_minor
 from coop.notices import notices_forget
 
 from .. import hooks, rules
+from ..locks import lock_members
 from ..models import Application, Kind, Member, Redemption
 from ._common import _require
 from .register import _lock_member
@@ -148,8 +149,8 @@ def erase_names_due(*, actor, today: date | None = None) -> int:
     """The names of erased former members whose retention has ended (the daily job)."""
     _require(rules.may_erase(actor), "Only staff or a system job erase a person's data.")
     today = today or timezone.localdate()
-    due = list(Member.objects.filter(name_kept_until__lte=today)
-               .order_by("pk").select_for_update())
+    ids = Member.objects.filter(name_kept_until__lte=today).values_list("pk", flat=True)
+    due = [m for m in lock_members(list(ids)) if m.name_kept_until and m.name_kept_until <= today]
     for member in due:
         member.name = ERASED_NAME.format(number=member.member_number)
         member.name_kept_until = None

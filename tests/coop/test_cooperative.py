@@ -52,7 +52,8 @@ def test_every_day_of_a_365_day_year_is_a_valid_start():
 
 def _change(staff_client, **fields):
     coop = Cooperative.current()
-    data = {"quorum_percent": "10", "fiscal_year_start": "01-01", "bylaws_version": "2026-01",
+    data = {"quorum_percent": "10", "register_retention_years": "10",
+            "fiscal_year_start": "01-01", "bylaws_version": "2026-01",
             "bylaws_url": ""} | fields
     return staff_client.post(reverse("admin:coop_cooperative_change", args=[coop.pk]), data)
 

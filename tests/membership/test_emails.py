@@ -158,7 +158,8 @@ def test_the_iban_and_bic_are_checked_and_stored_in_one_spelling():
 def test_staff_set_the_payment_details_in_the_admin(client):
     client.force_login(StaffFactory())
     coop = Cooperative.current()
-    form = {"quorum_percent": "10", "fiscal_year_start": "01-01", "bylaws_version": "2026-01",
+    form = {"quorum_percent": "10", "register_retention_years": "10",
+            "fiscal_year_start": "01-01", "bylaws_version": "2026-01",
             "bylaws_url": "", "payment_account_holder": "Lightbox eG",
             "payment_iban": "DE89 3704 0044 0532 0130 01", "payment_bic": "",
             "payment_instructions": "", "payment_reference": "{number}/shares"}

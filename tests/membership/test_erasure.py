@@ -294,3 +294,15 @@ def test_the_admin_says_why_a_current_member_cannot_be_erased(staff_client):
     response = staff_client.post(erase, {"member_number": member.member_number})
     assert "still a member" in response.content.decode()
     assert Member.objects.get(pk=member.pk).erased_on is None
+
+
+def test_beat_runs_the_names_job_every_day():
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    from coop.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["membership-erase-names"]
+    assert entry["task"] == erase_names_due.name == "membership.tasks.erase_names_due"
+    assert entry["schedule"] == crontab(hour=2, minute=23)
+    assert erase_names_due.name in app.tasks
