@@ -100,7 +100,9 @@ def member_erase(*, member: Member, actor) -> ErasureResult:
     if user is not None:
         counts["accounts"] = _account_delete(user)
 
-    keep_until = name_retention_end(member.exited_on,
+    # An expulsion has no service yet and may leave no exit date: the retention counts from
+    # today then, never from nothing.
+    keep_until = name_retention_end(member.exited_on or today,
                                     Cooperative.current().register_retention_years)
     member.email = ""
     member.contact_person = ""
