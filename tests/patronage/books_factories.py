@@ -28,9 +28,11 @@ def paying_class(slug: str):
 
 
 def year_of_books(time_machine, *, names=("Ana Pérez", "Łukasz Żółć", "Chidi Okafor"),
-                  revenue: int = 1_000_000, expenses: int = 0) -> dict:
-    """Members join in January 2025, pay shares (one on 1 March) and contribute; revenue is
-    booked; on 15 January 2026 the period is closed. Returns the period and the members."""
+                  revenue: int = 1_000_000, expenses: int = 0, instalments=()) -> dict:
+    """Members join in January 2025, pay shares (from 1 March) and contribute; revenue is
+    booked; on 15 January 2026 the period is closed. Returns the period and the members.
+    `instalments[i]`: member i pays in that many payments, a day apart, and contributes as
+    many times (default 1: more history for the same figures' pages)."""
     ensure_accounts()  # a transactional test (the browser's) has flushed the chart
     time_machine.move_to(date(2025, 1, 2))
     workers, users = paying_class("workers"), free_class("users")
@@ -43,14 +45,20 @@ def year_of_books(time_machine, *, names=("Ana Pérez", "Łukasz Żółć", "Chi
                              user=UserFactory(full_name=name))
         members.append(member)
     time_machine.move_to(date(2025, 3, 1))
-    for member in members:
-        if member.subscription.total_minor:
+    parts = [instalments[i] if i < len(instalments) else 1 for i in range(len(members))]
+    for member, n in zip(members, parts, strict=True):
+        total = member.subscription.total_minor
+        for k in range(n if total else 0):
+            share = total // n + (total % n if k == n - 1 else 0)
+            time_machine.move_to(date(2025, 3, 1 + k))
             membership_services.share_payment_record(
-                member=member, amount_minor=member.subscription.total_minor,
-                paid_on=date(2025, 3, 1), reference="shares", actor=REGISTRAR)
-    for i, member in enumerate(members):
-        services.contribution_record(actor=PATRONAGE_JOB, member=member, date=date(2025, 6, 1),
-                                     quantity=Decimal(10 * (i + 1)), external_id=f"c-{i}")
+                member=member, amount_minor=share, paid_on=date(2025, 3, 1 + k),
+                reference="shares", actor=REGISTRAR)
+    for i, (member, n) in enumerate(zip(members, parts, strict=True)):
+        for k in range(n):
+            services.contribution_record(
+                actor=PATRONAGE_JOB, member=member, date=date(2025, 6, 1 + k),
+                quantity=Decimal(10 * (i + 1)) / n, external_id=f"c-{i}" + (f"-{k}" if k else ""))
     if revenue:
         post(revenue, debit=accounts.BANK, credit=accounts.REVENUE, on=date(2025, 11, 30))
     if expenses:
