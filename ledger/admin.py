@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from coop import csv_import
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
 from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
@@ -195,9 +196,9 @@ class JournalEntryAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(reverse("admin:ledger_journalentry_changelist"))
         elif request.method == "POST" and form.is_valid():
             try:
-                text = form.cleaned_data["file"].read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                form.add_error("file", "The file is not UTF-8 text: save it as \"CSV UTF-8\".")
+                text = csv_import.decode(form.cleaned_data["file"].read())
+            except ServiceError as exc:
+                form.add_error("file", exc.message)
             else:
                 preview = money_import.validate(text)
         columns = [c for c in (preview.columns if preview else []) if c in money_import.COLUMNS]

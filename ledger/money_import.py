@@ -6,14 +6,13 @@ expense), `category` (operations or governance; expenses only), `amount` (as peo
 `1,250.50`, `1250.5 EUR`), `description`, and optionally `reference` (unique in the file; an
 entry imported under it cannot be imported again)."""
 
-import csv
-import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
+from coop import csv_import
 from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
 from coop.money import parse_minor
@@ -28,15 +27,9 @@ REVENUE, EXPENSE = "revenue", "expense"
 
 
 @dataclass
-class Row:
-    row: int  # the file's line (the header is row 1)
-    values: dict[str, str]
-    errors: dict[str, list[str]] = field(default_factory=dict)
+class Row(csv_import.Row):
     on: date | None = None
     amount_minor: int | None = None
-
-    def error(self, column: str, message: str) -> None:
-        self.errors.setdefault(column, []).append(message)
 
     @property
     def key(self) -> str | None:
@@ -44,26 +37,7 @@ class Row:
         return f"money-import:{reference}" if reference else None
 
 
-@dataclass
-class Preview:
-    rows: list[Row] = field(default_factory=list)
-    file_errors: list[str] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.file_errors and bool(self.rows) and not self.error_rows
-
-    @property
-    def error_rows(self) -> list[Row]:
-        return [r for r in self.rows if r.errors]
-
-    def errors_dict(self) -> dict[str, list[str]]:
-        out = {"file": list(self.file_errors)} if self.file_errors else {}
-        for r in self.error_rows:
-            for column, messages in r.errors.items():
-                out[f"row {r.row}: {column}"] = messages
-        return out
+Preview = csv_import.Preview
 
 
 def _check(row: Row, today: date, currency: str, seen: set[str]) -> None:
@@ -111,33 +85,14 @@ def _check(row: Row, today: date, currency: str, seen: set[str]) -> None:
 def validate(text: str, *, today: date | None = None) -> Preview:
     today = today or timezone.localdate()
     preview = Preview()
-    header = text.split("\n", 1)[0]
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    names = [(n or "").strip().lower() for n in (reader.fieldnames or [])]
-    preview.columns = names
-    missing = [c for c in REQUIRED if c not in names]
-    unknown = [n for n in names if n not in COLUMNS]
-    if missing:
-        preview.file_errors.append(f"Missing column(s): {', '.join(missing)}.")
-    if unknown:
-        preview.file_errors.append(f"Unknown column(s): {', '.join(unknown)}; the columns are "
-                                   f"{', '.join(COLUMNS)}.")
-    if preview.file_errors:
+    raw_rows = csv_import.read(text, preview, columns=COLUMNS, required=REQUIRED)
+    if preview.header_wrong:
         return preview
-    reader.fieldnames = names
     currency, seen = Cooperative.current_currency(), set()
-    for number, values in enumerate(reader, start=2):
-        if not any((value or "").strip() for value in values.values() if isinstance(value, str)):
-            continue  # a blank line
-        row = Row(row=number, values={k: (v or "").strip() for k, v in values.items()
-                                      if isinstance(k, str) and isinstance(v, str)})
-        if None in values:
-            row.error("file", "More cells than columns.")
+    for number, values in raw_rows:
+        row = Row(row=number, values=values)
         _check(row, today, currency, seen)
         preview.rows.append(row)
-    if not preview.rows:
-        preview.file_errors.append("The file has no rows.")
     return preview
 
 

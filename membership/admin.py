@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from coop import csv_import
 from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
 from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
@@ -622,7 +623,7 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:membership_member_changelist"))
         elif request.method == "POST" and form.is_valid():
             try:
-                text = importer.decode(form.cleaned_data["file"].read())
+                text = csv_import.decode(form.cleaned_data["file"].read())
             except ServiceError as exc:
                 show_service_error(request, form, exc)
             else:

@@ -7,8 +7,6 @@ nothing.
 """
 
 import collections
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from coop import csv_import
 from coop.audit import audit_record
 from coop.counters import lock_counters
 from coop.errors import InvalidInput
@@ -59,10 +58,7 @@ class ParsedCertificate:
 
 
 @dataclass
-class RowResult:
-    row: int  # the spreadsheet's row number: the header is row 1
-    values: dict[str, str]
-    errors: dict[str, list[str]] = field(default_factory=dict)
+class RowResult(csv_import.Row):
     # Filled when the row's own checks pass.
     stakeholder_class: StakeholderClass | None = None
     member_number: int | None = None
@@ -76,48 +72,12 @@ class RowResult:
     referred_by: int | None = None
     directory_visible: bool = True
 
-    def error(self, column: str, message: str) -> None:
-        self.errors.setdefault(column, []).append(message)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
     @property
     def paid_minor(self) -> int:
         return sum(p.amount_minor for p in self.payments)
 
 
-@dataclass
-class Preview:
-    rows: list[RowResult]
-    file_errors: list[str] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-    header_wrong: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.file_errors and bool(self.rows) and all(r.ok for r in self.rows)
-
-    @property
-    def error_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if not r.ok]
-
-    def error_lines(self) -> list[str]:
-        """One human line per problem, for the command line."""
-        lines = [f"file: {message}" for message in self.file_errors]
-        for row in self.error_rows:
-            for column, messages in row.errors.items():
-                lines.extend(f"row {row.row}, {column}: {message}" for message in messages)
-        return lines
-
-    def errors_dict(self) -> dict[str, list[str]]:
-        errors: dict[str, list[str]] = {}
-        if self.file_errors:
-            errors["file"] = list(self.file_errors)
-        for row in self.error_rows:
-            errors[f"row {row.row}"] = [f"{c}: {m}" for c, ms in row.errors.items() for m in ms]
-        return errors
+Preview = csv_import.Preview
 
 
 @dataclass
@@ -130,65 +90,9 @@ class ImportResult:
 
 # --- reading --------------------------------------------------------------------------------
 
-def decode(data: bytes) -> str:
-    """Spreadsheets save UTF-8 with or without a byte-order mark; anything else is refused."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            "The file is not UTF-8 text. In the spreadsheet, save it as \"CSV UTF-8\".",
-            errors={"file": ["Not UTF-8 text."]},
-        ) from None
-
-
-def _normalise_header(name: str) -> str:
-    return (name or "").strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def _delimiter(text: str) -> str:
-    # Spreadsheets in comma-decimal locales save with ";" (payments then come quoted).
-    header = text.split("\n", 1)[0]
-    return ";" if header.count(";") > header.count(",") else ","
-
-
 def _read(text: str, preview: Preview) -> list[tuple[int, dict[str, str]]]:
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        preview.file_errors.append("The file is empty.")
-        return []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
-        header = [_normalise_header(h) for h in next(reader)]
-    except csv.Error as exc:
-        preview.file_errors.append(f"The header row cannot be read: {exc}.")
-        return []
-    preview.columns = [h for h in header if h]
-    unknown = [h for h in header if h and h not in COLUMNS]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    duplicated = sorted({h for h in header if h and header.count(h) > 1})
-    preview.header_wrong = bool(unknown or missing or duplicated)
-    if unknown:
-        preview.file_errors.append(f"Unknown column(s): {', '.join(unknown)}.")
-    if missing:
-        preview.file_errors.append(f"Missing column(s): {', '.join(missing)}.")
-    if duplicated:
-        preview.file_errors.append(f"Repeated column(s): {', '.join(duplicated)}.")
-    rows = []
-    try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            number = reader.line_num
-            if len(cells) > len(header):
-                preview.file_errors.append(f"Row {number} has more cells than the header.")
-            values = {h: (cells[i].strip() if i < len(cells) else "") for i, h in
-                      enumerate(header) if h}
-            rows.append((number, values))
-    except csv.Error as exc:
-        preview.file_errors.append(f"Row {reader.line_num} cannot be read: {exc}.")
-    if not rows and not preview.file_errors:
-        preview.file_errors.append("The file has a header but no member rows.")
-    return rows
+    return csv_import.read(text, preview, columns=COLUMNS, required=REQUIRED_COLUMNS,
+                           what="member rows")
 
 
 # --- parsing one row ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from coop import csv_import
 from coop.admin_base import ReadOnlyAdmin, ServiceSaveMixin
 from coop.errors import ServiceError
 from membership.admin import money
@@ -92,7 +93,7 @@ class ContributionAdmin(ServiceSaveMixin, ReadOnlyAdmin):
                 return HttpResponseRedirect(reverse("admin:patronage_contribution_changelist"))
         elif request.method == "POST" and form.is_valid():
             try:
-                text = importer.decode(form.cleaned_data["file"].read())
+                text = csv_import.decode(form.cleaned_data["file"].read())
             except ServiceError as exc:
                 form.add_error("file", exc.message)
             else:

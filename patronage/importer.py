@@ -6,15 +6,13 @@ Columns: `member_number`, `date` (YYYY-MM-DD), `quantity` (a decimal ≥ 0, at m
 a point as decimal mark), `external_id` (unique per row; what the partner system calls it).
 """
 
-import csv
 import datetime as dt
-import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 
+from coop import csv_import
 from coop.errors import InvalidInput, ServiceError
-from membership.importer import decode
 from membership.models import Member
 
 from .models import Contribution
@@ -24,88 +22,26 @@ COLUMNS = ("member_number", "date", "quantity", "external_id")
 SOURCE = "import"
 LOOKUP_CHUNK = 900
 
-__all__ = ["COLUMNS", "Preview", "RowResult", "contributions_import", "decode", "validate"]
+__all__ = ["COLUMNS", "Preview", "RowResult", "contributions_import", "validate"]
 
 
 @dataclass
-class RowResult:
-    row: int  # the spreadsheet's row number: the header is row 1
-    values: dict[str, str]
-    errors: dict[str, list[str]] = field(default_factory=dict)
+class RowResult(csv_import.Row):
     member: Member | None = None
     date: dt.date | None = None
     quantity: object = None
     known: bool = False  # an identical row was imported before: nothing to write
 
-    def error(self, column: str, message: str) -> None:
-        self.errors.setdefault(column, []).append(message)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 @dataclass
-class Preview:
-    rows: list[RowResult]
-    file_errors: list[str] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.file_errors and bool(self.rows) and all(r.ok for r in self.rows)
-
-    @property
-    def error_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if not r.ok]
-
+class Preview(csv_import.Preview):
     @property
     def new_rows(self) -> list[RowResult]:
         return [r for r in self.rows if r.ok and not r.known]
 
-    def errors_dict(self) -> dict[str, list[str]]:
-        errors: dict[str, list[str]] = {}
-        if self.file_errors:
-            errors["file"] = list(self.file_errors)
-        for row in self.error_rows:
-            errors[f"row {row.row}"] = [f"{c}: {m}" for c, ms in row.errors.items() for m in ms]
-        return errors
-
 
 def _read(text: str, preview: Preview) -> list[tuple[int, dict[str, str]]]:
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        preview.file_errors.append("The file is empty.")
-        return []
-    header_line = text.split("\n", 1)[0]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [(h or "").strip().lower().replace(" ", "_") for h in next(reader)]
-    except csv.Error as exc:
-        preview.file_errors.append(f"The header row cannot be read: {exc}.")
-        return []
-    preview.columns = [h for h in header if h]
-    unknown = [h for h in header if h and h not in COLUMNS]
-    missing = [c for c in COLUMNS if c not in header]
-    if unknown:
-        preview.file_errors.append(f"Unknown column(s): {', '.join(unknown)}.")
-    if missing:
-        preview.file_errors.append(f"Missing column(s): {', '.join(missing)}.")
-    rows = []
-    try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(header):
-                preview.file_errors.append(f"Row {reader.line_num} has more cells than the header.")
-            rows.append((reader.line_num, {h: (cells[i].strip() if i < len(cells) else "")
-                                           for i, h in enumerate(header) if h}))
-    except csv.Error as exc:
-        preview.file_errors.append(f"Row {reader.line_num} cannot be read: {exc}.")
-    if not rows and not preview.file_errors:
-        preview.file_errors.append("The file has a header but no rows.")
-    return rows
+    return csv_import.read(text, preview, columns=COLUMNS, required=COLUMNS)
 
 
 def validate(text: str) -> Preview:

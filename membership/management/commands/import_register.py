@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from coop import csv_import
 from coop.actors import IMPORT_REGISTER
 from coop.errors import ServiceError
 from membership import importer
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: Path, dry_run: bool, **options):
         try:
-            text = importer.decode(path.read_bytes())
+            text = csv_import.decode(path.read_bytes())
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
         except ServiceError as exc:
