@@ -1,8 +1,11 @@
 """Admin building blocks shared by the apps."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 
+from . import csv_import
 from .errors import ServiceError
 
 
@@ -83,3 +86,52 @@ class ServiceSaveMixin:
         if self._refused(request):
             return HttpResponseRedirect(request.get_full_path())
         return super().response_change(request, obj)
+
+
+# --- CSV imports ----------------------------------------------------------------------------
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField()
+
+    def __init__(self, *args, help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = help_text
+
+
+def csv_import_view(model_admin, request, *, title: str, template: str, help_text: str,
+                    columns, validate, run, done, back: str) -> HttpResponse:
+    """An import's admin page (the register, revenue and expenses, contributions): upload →
+    preview (every row checked, errors by row and column; `coop.csv_import`) → confirm →
+    `run(text=, actor=)`, all or nothing, then `done(result)` as the message and back to
+    `back`. The template extends `admin/import_page.html`. The caller checks permission."""
+    form = CsvUploadForm(request.POST or None, request.FILES or None, help_text=help_text)
+    preview, text = None, ""
+    if request.method == "POST" and "confirm" in request.POST:
+        # The confirmed text is checked again inside the import's transaction.
+        text = request.POST.get("text", "")
+        try:
+            result = run(text=text, actor=request.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            preview = validate(text)
+        else:
+            model_admin.message_user(request, done(result), messages.SUCCESS)
+            return HttpResponseRedirect(back)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            text = csv_import.decode(form.cleaned_data["file"].read())
+        except ServiceError as exc:
+            form.add_error("file", exc.message)
+        else:
+            preview = validate(text)
+    # The file's known columns in its order; before a file, every column.
+    shown = [c for c in (preview.columns if preview and preview.columns else columns)
+             if c in columns]
+    return TemplateResponse(request, template, {
+        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
+        "title": title, "form": form, "preview": preview, "text": text, "columns": shown,
+        "rows": [{"row": r.row, "errors": r.errors,
+                  "cells": [(c, r.values.get(c, ""), r.errors.get(c)) for c in shown]}
+                 for r in (preview.rows if preview else [])],
+    })

@@ -10,8 +10,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from coop import csv_import
-from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
+from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin, csv_import_view
 from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
 from coop.money import format_minor, parse_minor
@@ -81,11 +80,6 @@ class ReverseForm(forms.Form):
     date = forms.DateField(widget=AdminDateWidget,
                            help_text="In an open period, not before the entry's date.")
     reason = forms.CharField(max_length=250, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class MoneyImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV: date, type, category, amount, description, "
-                                     "reference (optional).")
 
 
 @admin.register(JournalEntry)
@@ -178,35 +172,16 @@ class JournalEntryAdmin(ReadOnlyAdmin):
                           form=form, entry=entry)
 
     def import_view(self, request):
-        """Upload → preview (errors by row and column) → confirm → post, all or nothing."""
         self._require_bookkeeper(request)
-        form = MoneyImportForm(request.POST or None, request.FILES or None)
-        preview, text = None, ""
-        if request.method == "POST" and "confirm" in request.POST:
-            text = request.POST.get("text", "")
-            try:
-                entries = money_import.money_import(text=text, actor=request.user)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-                preview = money_import.validate(text)
-            else:
-                self.message_user(request, f"Imported {len(entries)} entr"
-                                           f"{'y' if len(entries) == 1 else 'ies'}.",
-                                  messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:ledger_journalentry_changelist"))
-        elif request.method == "POST" and form.is_valid():
-            try:
-                text = csv_import.decode(form.cleaned_data["file"].read())
-            except ServiceError as exc:
-                form.add_error("file", exc.message)
-            else:
-                preview = money_import.validate(text)
-        columns = [c for c in (preview.columns if preview else []) if c in money_import.COLUMNS]
-        rows = [{"row": r.row, "errors": r.errors,
-                 "cells": [(c, r.values.get(c, ""), r.errors.get(c)) for c in columns]}
-                for r in (preview.rows if preview else [])]
-        return self._page(request, "import_money.html", title="Import revenue and expenses",
-                          form=form, preview=preview, text=text, columns=columns, rows=rows)
+        return csv_import_view(
+            self, request, title="Import revenue and expenses",
+            template="admin/ledger/import_money.html",
+            help_text="CSV: date, type, category, amount, description, reference (optional).",
+            columns=money_import.COLUMNS, validate=money_import.validate,
+            run=money_import.money_import,
+            done=lambda entries: (f"Imported {len(entries)} entr"
+                                  f"{'y' if len(entries) == 1 else 'ies'}."),
+            back=reverse("admin:ledger_journalentry_changelist"))
 
 
 @admin.register(FiscalPeriod)

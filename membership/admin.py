@@ -14,8 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from coop import csv_import
-from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin
+from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin, csv_import_view
 from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
 from coop.money import format_minor, parse_minor
@@ -379,10 +378,6 @@ class EraseForm(forms.Form):
         return number
 
 
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(help_text="CSV, one row per member (see docs/import-format.md).")
-
-
 class SharePaymentInline(ReadOnlyInline):
     model = SharePayment
     fk_name = "member"
@@ -600,53 +595,21 @@ class MemberAdmin(ServiceSaveMixin, admin.ModelAdmin):
                                   submit_label="Erase personal data", obj=member, intro=intro)
 
     def import_view(self, request):
-        """Upload → preview (errors by row) → confirm → import, all or nothing."""
         if not (request.user.has_perm("membership.add_member")
                 or request.user.is_superuser):
             raise PermissionDenied
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
-        preview, text = None, ""
-        if request.method == "POST" and "confirm" in request.POST:
-            # The confirmed text is checked again inside the import's transaction.
-            text = request.POST.get("text", "")
-            try:
-                result = importer.register_import(text=text, actor=request.user)
-            except ServiceError as exc:
-                show_service_error(request, None, exc)
-                preview = importer.validate(text)
-            else:
-                low, high = result.member_numbers
-                self.message_user(request, f"Imported {result.members} member(s) (numbers "
-                                           f"{low}–{high}), {result.payments} payment(s) and "
-                                           f"{result.certificates} certificate(s).",
-                                  messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:membership_member_changelist"))
-        elif request.method == "POST" and form.is_valid():
-            try:
-                text = csv_import.decode(form.cleaned_data["file"].read())
-            except ServiceError as exc:
-                show_service_error(request, form, exc)
-            else:
-                preview = importer.validate(text)
-        columns = list(importer.COLUMNS)
-        if preview is not None and preview.columns:
-            columns = [c for c in preview.columns if c in importer.COLUMNS]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Import a share register",
-            "form": form,
-            "preview": preview,
-            "text": text,
-            "columns": columns,
-            "rows": [
-                {"row": r.row, "errors": r.errors,
-                 "cells": [(c, r.values.get(c, ""), r.errors.get(c)) for c in columns],
-                 "other_errors": {c: m for c, m in r.errors.items() if c not in columns}}
-                for r in (preview.rows if preview else [])
-            ],
-        }
-        return TemplateResponse(request, "admin/membership/import_register.html", context)
+
+        def done(result):
+            low, high = result.member_numbers
+            return (f"Imported {result.members} member(s) (numbers {low}–{high}), "
+                    f"{result.payments} payment(s) and {result.certificates} certificate(s).")
+
+        return csv_import_view(
+            self, request, title="Import a share register",
+            template="admin/membership/import_register.html",
+            help_text="CSV, one row per member (see docs/import-format.md).",
+            columns=importer.COLUMNS, validate=importer.validate, run=importer.register_import,
+            done=done, back=reverse("admin:membership_member_changelist"))
 
 
 # --- the register and its records: read-only ----------------------------------------------

@@ -12,8 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from coop import csv_import
-from coop.admin_base import ReadOnlyAdmin, ServiceSaveMixin
+from coop.admin_base import ReadOnlyAdmin, ServiceSaveMixin, csv_import_view
 from coop.errors import ServiceError
 from membership.admin import money
 
@@ -28,10 +27,6 @@ from .models import (
     PayoutAccount,
     PayoutBatch,
 )
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(help_text="CSV: member_number, date, quantity, external_id.")
 
 
 class ContributionForm(forms.ModelForm):
@@ -73,41 +68,18 @@ class ContributionAdmin(ServiceSaveMixin, ReadOnlyAdmin):
                 *super().get_urls()]
 
     def import_view(self, request):
-        """Upload → preview (errors by row and column) → confirm → import, all or nothing."""
         if not request.user.is_superuser and not request.user.has_perm(
                 "patronage.view_contribution"):
             raise PermissionDenied
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
-        preview, text = None, ""
-        if request.method == "POST" and "confirm" in request.POST:
-            text = request.POST.get("text", "")
-            try:
-                result = importer.contributions_import(text=text, actor=request.user)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-                preview = importer.validate(text)
-            else:
-                self.message_user(request, f"Imported {result.created} contribution(s); "
-                                           f"{result.known} were there already.",
-                                  messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:patronage_contribution_changelist"))
-        elif request.method == "POST" and form.is_valid():
-            try:
-                text = csv_import.decode(form.cleaned_data["file"].read())
-            except ServiceError as exc:
-                form.add_error("file", exc.message)
-            else:
-                preview = importer.validate(text)
-        columns = list(importer.COLUMNS)
-        context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta,
-            "title": "Import contributions", "form": form, "preview": preview, "text": text,
-            "columns": columns,
-            "rows": [{"row": r.row, "errors": r.errors,
-                      "cells": [(c, r.values.get(c, ""), r.errors.get(c)) for c in columns]}
-                     for r in (preview.rows if preview else [])],
-        }
-        return TemplateResponse(request, "admin/patronage/import_contributions.html", context)
+        return csv_import_view(
+            self, request, title="Import contributions",
+            template="admin/patronage/import_contributions.html",
+            help_text="CSV: member_number, date, quantity, external_id.",
+            columns=importer.COLUMNS, validate=importer.validate,
+            run=importer.contributions_import,
+            done=lambda result: (f"Imported {result.created} contribution(s); {result.known} "
+                                 f"were there already."),
+            back=reverse("admin:patronage_contribution_changelist"))
 
 
 class PolicyForm(forms.ModelForm):
