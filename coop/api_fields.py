@@ -48,6 +48,13 @@ class StrictBooleanField(_JSONTyped, serializers.BooleanField):
     json_type = bool
 
 
+class MinorUnitsField(StrictIntegerField):
+    """Money in minor units (every `_minor` field a client sends): a JSON integer, nothing else.
+    "12", 12.0 or true for an amount of money is a client bug worth a 400."""
+
+    default_error_messages = {"invalid": "Must be a whole number of minor units."}
+
+
 class StrictModelSerializer(serializers.ModelSerializer):
     """A ModelSerializer whose text and number fields are the strict ones above."""
 

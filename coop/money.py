@@ -121,3 +121,17 @@ def parse_minor(text: str, currency: str, *, field: str = "amount") -> int:
     if minor > _MAX_MINOR:
         raise refuse("The amount is too large.")
     return minor
+
+
+def positive_minor(amount_minor, *, field: str = "amount_minor") -> int:
+    """An amount a service is given (a payment, revenue, an expense): a whole number of minor
+    units above zero. bool is an int in Python, and a `true` amount is a client bug, not a
+    cent."""
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+        raise InvalidInput("The amount must be a whole number of minor units.",
+                           errors={field: ["Must be a whole number of minor units."]})
+    if amount_minor <= 0:
+        raise InvalidInput("The amount must be positive.",
+                           errors={field: ["Must be greater than zero."]})
+    return amount_minor
+

@@ -22,7 +22,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.api_auth import HasScope, IsStaffUser, acting_user, actor_of, api_key_of, key_allows
-from coop.api_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
+from coop.api_fields import (
+    MinorUnitsField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
@@ -50,12 +55,6 @@ class IsCurrentMember(permissions.BasePermission):
 
 
 OpenBooks = CanRead | IsCurrentMember
-
-
-class MinorUnitsField(StrictIntegerField):
-    """Money in minor units: a JSON integer, nothing else ("12", 12.0 and true are refused)."""
-
-    default_error_messages = {"invalid": "Must be a whole number of minor units."}
 
 
 class EntryIdSerializer(serializers.Serializer):

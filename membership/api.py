@@ -32,7 +32,12 @@ from coop.api_auth import (
     api_key_of,
     key_allows,
 )
-from coop.api_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
+from coop.api_fields import (
+    MinorUnitsField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from coop.api_schema import IDEMPOTENCY_KEY, problems
 from coop.idempotency import idempotent
 from coop.parsers import JSONParser
@@ -52,18 +57,6 @@ ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 # a 400 naming the field, on every database (SQLite has no range, PostgreSQL raised a 500).
 MAX_INT = 2**31 - 1
 MAX_BIGINT = 2**63 - 1
-
-
-class StrictMinorUnitsField(serializers.IntegerField):
-    """Money in minor units: a JSON integer, nothing else. DRF's IntegerField would take "12",
-    12.0 or true; an amount of money sent as any of those is a client bug worth a 400."""
-
-    default_error_messages = {"invalid": "Must be a whole number of minor units."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def _choice(request, name: str, choices) -> str | None:
@@ -92,7 +85,7 @@ def _visible_member(request, member_number: int, *, key_scope: str = READ) -> Me
 # --- stakeholder classes ------------------------------------------------------------------
 
 class StakeholderClassSerializer(StrictModelSerializer):
-    share_price_minor = StrictMinorUnitsField(min_value=0, max_value=MAX_BIGINT)
+    share_price_minor = MinorUnitsField(min_value=0, max_value=MAX_BIGINT)
     min_shares = StrictIntegerField(min_value=1, max_value=MAX_INT, default=1)
     max_shares = StrictIntegerField(min_value=1, max_value=MAX_INT, default=1)
     vote_weight = StrictIntegerField(min_value=1, max_value=MAX_INT, default=1)
@@ -330,7 +323,7 @@ class MemberDetailView(APIView):
 # --- share payments -----------------------------------------------------------------------
 
 class SharePaymentCreateSerializer(serializers.Serializer):
-    amount_minor = StrictMinorUnitsField(min_value=1, max_value=MAX_BIGINT)
+    amount_minor = MinorUnitsField(min_value=1, max_value=MAX_BIGINT)
     paid_on = serializers.DateField()
     reference = StrictCharField(max_length=120, required=False, allow_blank=True,
                                 default="")

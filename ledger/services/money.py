@@ -10,7 +10,7 @@ from django.utils import timezone
 from coop.counters import lock_counters
 from coop.errors import Conflict, InvalidInput, NotAllowed
 from coop.models import Cooperative
-from coop.money import format_minor
+from coop.money import format_minor, positive_minor
 
 from .. import accounts
 from ..journal import Line
@@ -27,16 +27,6 @@ EXPENSE_ACCOUNTS = {OPERATIONS: accounts.OPERATING_EXPENSES,
 def _require_books(actor) -> None:
     if not may_keep_books(actor):
         raise NotAllowed("Only staff, a ledger:write key or a system job keep the books.")
-
-
-def _amount(amount_minor) -> int:
-    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
-        raise InvalidInput("The amount must be a whole number of minor units.",
-                           errors={"amount_minor": ["Must be a whole number of minor units."]})
-    if amount_minor <= 0:
-        raise InvalidInput("The amount must be positive.",
-                           errors={"amount_minor": ["Must be greater than zero."]})
-    return amount_minor
 
 
 def _day(on) -> date:
@@ -62,7 +52,7 @@ def revenue_record(*, actor, amount_minor: int, date: date, description: str,
                    idempotency_key: str | None = None) -> JournalEntry:
     """Dr Bank / Cr Revenue."""
     _require_books(actor)
-    amount = _amount(amount_minor)
+    amount = positive_minor(amount_minor)
     return entry_post(actor=actor, date=_day(date), description=description, kind="revenue",
                       lines=[Line(accounts.BANK, debit_minor=amount),
                              Line(accounts.REVENUE, credit_minor=amount)],
@@ -77,7 +67,7 @@ def expense_record(*, actor, amount_minor: int, date: date, description: str, ca
     if category not in EXPENSE_ACCOUNTS:
         raise InvalidInput(f"{category!r} is not an expense category.",
                            errors={"category": [f"Must be one of: {OPERATIONS}, {GOVERNANCE}."]})
-    amount = _amount(amount_minor)
+    amount = positive_minor(amount_minor)
     return entry_post(actor=actor, date=_day(date), description=description,
                       kind=f"expense_{category}",
                       lines=[Line(EXPENSE_ACCOUNTS[category], debit_minor=amount),
@@ -97,7 +87,7 @@ def commons_spend(*, actor, amount_minor: int, date: date, description: str, pro
     """Dr Commons fund / Cr Bank, naming the passed proposal that decided it; never more than
     the fund holds."""
     _require_books(actor)
-    amount = _amount(amount_minor)
+    amount = positive_minor(amount_minor)
     _passed(proposal)
     lock_counters([ENTRY_COUNTER])  # the balance read below cannot move until this commits
     held = account_balance(accounts.COMMONS)
@@ -117,7 +107,7 @@ def loss_cover(*, actor, amount_minor: int, date: date, proposal, description: s
     """Dr Indivisible reserve / Cr Unallocated surplus: a loss carried forward covered from the
     reserve, as a passed proposal decided; never more than the loss or the reserve."""
     _require_books(actor)
-    amount = _amount(amount_minor)
+    amount = positive_minor(amount_minor)
     _passed(proposal)
     lock_counters([ENTRY_COUNTER])
     loss = -account_balance(accounts.UNALLOCATED_SURPLUS)

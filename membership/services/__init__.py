@@ -49,7 +49,6 @@ from .register import (  # noqa: F401
     _certificates_to_cancel,
     _check_reversal_date,
     _lock_member,
-    _parse_amount,
     _reconcile_holding,
     _shares_paid_for,
     share_payment_record,

@@ -10,7 +10,7 @@ from coop.audit import audit_record
 from coop.counters import counter_take
 from coop.errors import Conflict, InvalidInput
 from coop.models import Cooperative
-from coop.money import format_minor
+from coop.money import format_minor, positive_minor
 from coop.notices import notice_send
 
 from .. import hooks, rules
@@ -113,17 +113,6 @@ def _reconcile_holding(member: Member, *, on: date, payment: SharePayment | None
     member.save(update_fields=fields)
 
 
-def _parse_amount(amount_minor) -> int:
-    # bool is an int in Python; a "true" amount is a client bug, not one cent.
-    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
-        raise InvalidInput("The amount must be a whole number of minor units.",
-                           errors={"amount_minor": ["Must be a whole number of minor units."]})
-    if amount_minor <= 0:
-        raise InvalidInput("The amount must be positive.",
-                           errors={"amount_minor": ["Must be greater than zero."]})
-    return amount_minor
-
-
 @transaction.atomic
 def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
                          reference: str = "", actor,
@@ -134,7 +123,7 @@ def share_payment_record(*, member: Member, amount_minor: int, paid_on: date,
     The register import passes `certificate_numbers` (the numbers its file gives the shares
     this payment completes) and `imported=True` (history: no emails)."""
     _require(rules.may_manage_register(actor), _REGISTRAR)
-    amount_minor = _parse_amount(amount_minor)
+    amount_minor = positive_minor(amount_minor)
     member = _lock_member(member)
     if not rules.is_current(member):
         raise Conflict(f"Member {member.member_number} has {member.status}; no payment accepted.")

@@ -4,10 +4,10 @@ allows must not be refused with a status the schema does not list."""
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
-from openapi_schema_validator import OAS30ReadValidator
 
 from membership import services as membership_services
 from membership.models import Application
+from tests.api_schema import assert_conforms
 from tests.governance.helpers import (
     BASE,
     active_members,
@@ -29,20 +29,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def schema():
     return SchemaGenerator().get_schema(request=None, public=True)
-
-
-def assert_conforms(schema, path: str, method: str, response) -> None:
-    """Validate the body against the schema of this operation's documented status."""
-    operation = schema["paths"][path][method]
-    documented = operation["responses"]
-    assert str(response.status_code) in documented, (path, method, response.status_code)
-    content_type = response["Content-Type"].split(";")[0]
-    body_schema = documented[str(response.status_code)]["content"][content_type]["schema"]
-    # The body's schema inside a document holding the components, so its $refs resolve.
-    document = {"allOf": [body_schema], "components": schema["components"]}
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in OAS30ReadValidator(document).iter_errors(response.json())]
-    assert not errors, errors
 
 
 def test_a_proposal_without_outcome_or_implementation_status_conforms(schema):

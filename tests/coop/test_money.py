@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from coop.errors import InvalidInput
 from coop.models import Cooperative
-from coop.money import CURRENCIES, exponent, format_minor, parse_minor
+from coop.money import CURRENCIES, exponent, format_minor, parse_minor, positive_minor
 
 # --- format -----------------------------------------------------------------------------------
 
@@ -155,3 +155,15 @@ def test_admin_payment_form_refuses_bad_amounts(client, amount, message):
     response = client.post(url, {"amount": amount, "paid_on": date.today().isoformat()})
     assert response.status_code == 200 and message in response.content.decode()
     assert not SharePayment.objects.exists()
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    (0, "Must be greater than zero."), (-1, "Must be greater than zero."),
+    (12.5, "Must be a whole number of minor units."), (True, "Must be a whole number"),
+    ("1200", "Must be a whole number of minor units."), (None, "Must be a whole number"),
+])
+def test_an_amount_given_to_a_service_is_whole_and_positive(amount, message):
+    with pytest.raises(InvalidInput) as refused:
+        positive_minor(amount, field="amount_minor")
+    assert refused.value.errors["amount_minor"][0].startswith(message)
+    assert positive_minor(1) == 1 and positive_minor(10**15) == 10**15

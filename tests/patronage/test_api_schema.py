@@ -4,9 +4,9 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from membership.models import Member
+from tests.api_schema import assert_conforms
 from tests.governance.helpers import api_key, client_for
 from tests.membership.factories import StaffFactory, UserFactory
-from tests.patronage.helpers import assert_conforms
 
 pytestmark = pytest.mark.django_db
 V = "/api/v1"
