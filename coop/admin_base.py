@@ -135,3 +135,17 @@ def csv_import_view(model_admin, request, *, title: str, template: str, help_tex
                   "cells": [(c, r.values.get(c, ""), r.errors.get(c)) for c in shown]}
                  for r in (preview.rows if preview else [])],
     })
+
+
+# --- a staff action's form ------------------------------------------------------------------
+
+
+def render_action_form(model_admin, request, form, *, title, submit_label, obj=None, intro=""):
+    """The page of a staff action that calls a service (record a payment or an exit, erase a
+    person's data, record money, reverse an entry...): `intro`, the form, one button; `obj`
+    adds its crumb."""
+    return TemplateResponse(request, "admin/action_form.html", {
+        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
+        "title": title, "form": form, "object": obj, "submit_label": submit_label,
+        "intro": intro, "media": model_admin.media + form.media,
+    })

@@ -7,10 +7,15 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin, csv_import_view
+from coop.admin_base import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceSaveMixin,
+    csv_import_view,
+    render_action_form,
+)
 from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
 from coop.money import format_minor, parse_minor
@@ -114,10 +119,6 @@ class JournalEntryAdmin(ReadOnlyAdmin):
         if not may_keep_books(request.user):
             raise PermissionDenied
 
-    def _page(self, request, template, **context):
-        return TemplateResponse(request, f"admin/ledger/{template}", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, **context})
-
     def record_view(self, request):
         """Revenue, an expense, the commons spent or a loss covered, through the services."""
         self._require_bookkeeper(request)
@@ -145,8 +146,11 @@ class JournalEntryAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"Posted entry {entry.number}.", messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse("admin:ledger_journalentry_change", args=[entry.pk]))
-        return self._page(request, "record_money.html", title="Record money in or out",
-                          form=form)
+        return render_action_form(
+            self, request, form, title="Record money in or out", submit_label="Post the entry",
+            intro="Each choice posts one balanced entry. An entry cannot be edited afterwards: "
+                  "a mistake is corrected by a reversing entry. Money dated in a closed period "
+                  "is refused.")
 
     def reverse_view(self, request, entry_id):
         """Correct a posted entry by its opposite (entries are never edited)."""
@@ -168,8 +172,12 @@ class JournalEntryAdmin(ReadOnlyAdmin):
                                            f"{entry.number}.", messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse("admin:ledger_journalentry_change", args=[reversal.pk]))
-        return self._page(request, "reverse_entry.html", title=f"Reverse entry {entry.number}",
-                          form=form, entry=entry)
+        return render_action_form(
+            self, request, form, title=f"Reverse entry {entry.number}",
+            submit_label="Post the reversal", obj=entry,
+            intro=f"The reversal posts the opposite of every line of entry {entry.number} "
+                  f"({entry.description}), dated as you say; the entry itself stays as it was. "
+                  f"An entry is reversed once.")
 
     def import_view(self, request):
         self._require_bookkeeper(request)

@@ -14,7 +14,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from coop.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceSaveMixin, csv_import_view
+from coop.admin_base import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceSaveMixin,
+    csv_import_view,
+    render_action_form,
+)
 from coop.errors import InvalidInput, ServiceError
 from coop.models import Cooperative
 from coop.money import format_minor, parse_minor
@@ -300,20 +306,6 @@ class ApplicationAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:membership_application_changelist"))
         return render_action_form(self, request, form, title="Enter a paper application",
                                   submit_label="Enter application")
-
-
-def render_action_form(model_admin, request, form, *, title, submit_label, obj=None, intro=""):
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": title,
-        "form": form,
-        "object": obj,
-        "submit_label": submit_label,
-        "intro": intro,
-        "media": model_admin.media + form.media,
-    }
-    return TemplateResponse(request, "admin/membership/action_form.html", context)
 
 
 # --- members --------------------------------------------------------------------------------
